@@ -1,0 +1,48 @@
+// Our model of one DashScope deployment, independent of the JSON it came from.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dse::dashscope {
+
+struct Deployment {
+  std::string deployed_model;  // unique id; never empty in a parsed record
+  std::string workspace_id;
+  std::optional<std::string> name;
+  std::optional<std::string> model_name;
+  std::optional<std::string> base_model;
+  std::optional<std::string> status;  // raw; open set
+  std::optional<std::string> plan;
+  std::optional<std::string> charge_type;
+  std::optional<double> capacity;
+  std::optional<double> base_capacity;
+  std::optional<double> ready_capacity;
+  std::optional<double> rpm_limit;
+  std::optional<double> tpm_limit;
+  std::optional<int64_t> gmt_create;    // Unix seconds (the API's time read as UTC)
+  std::optional<int64_t> gmt_modified;  // Unix seconds
+};
+
+// One page of the list call.
+struct DeploymentPage {
+  std::optional<int64_t> page_no;
+  std::optional<int64_t> page_size;
+  std::optional<int64_t> total;
+  std::vector<Deployment> deployments;
+  // Records dropped or fields left out, each with a reason naming the record
+  // and field ("deployment #3: missing deployed_model",
+  // "deployment \"emo-1\": field capacity: expected a number, got string").
+  std::vector<std::string> problems;
+};
+
+// An error body ({"code": ..., "message": ..., "request_id": ...}).
+struct ApiError {
+  std::string code;  // may be empty when the body had none
+  std::string message;
+  std::string request_id;
+};
+
+}  // namespace dse::dashscope
