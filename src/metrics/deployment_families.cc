@@ -1,0 +1,141 @@
+#include "metrics/deployment_families.h"
+
+#include <optional>
+
+#include "metrics/text_format.h"
+
+namespace dse::metrics {
+namespace {
+
+constexpr std::array<FamilyDescription, kDeploymentFamilyCount> kFamilies = {{
+    {"dashscope_deployment_capacity",
+     "Compute units the deployment is set to use (capacity), from the last background poll.",
+     "gauge"},
+    {"dashscope_deployment_ready_capacity",
+     "Compute units ready to serve (ready_capacity), from the last background poll.", "gauge"},
+    {"dashscope_deployment_base_capacity",
+     "Minimum compute units the base model needs (base_capacity), from the last background poll.",
+     "gauge"},
+    {"dashscope_deployment_status",
+     "1 for the deployment's current status, 0 for the others, from the last background poll.",
+     "gauge"},
+    {"dashscope_deployment_info",
+     "Descriptive labels of the deployment (always 1), from the last background poll.", "gauge"},
+    {"dashscope_deployment_created_timestamp_seconds",
+     "Creation time of the deployment (gmt_create) as Unix time, from the last background poll.",
+     "gauge"},
+    {"dashscope_deployment_modified_timestamp_seconds",
+     "Last modification time of the deployment (gmt_modified) as Unix time, from the last "
+     "background poll.",
+     "gauge"},
+    {"dashscope_deployment_limit_requests_per_minute",
+     "Requests-per-minute limit of the deployment (rpm_limit) when set, from the last background "
+     "poll.",
+     "gauge"},
+    {"dashscope_deployment_limit_tokens_per_minute",
+     "Tokens-per-minute limit of the deployment (tpm_limit) when set, from the last background "
+     "poll.",
+     "gauge"},
+}};
+
+// Writes `name{account="..",workspace_id="..",deployed_model=".."` (no closing
+// brace) so that callers can add labels.
+void AppendSeriesStart(std::string& out, std::string_view name, std::string_view account,
+                       const dashscope::Deployment& d) {
+  out += name;
+  out += "{account=\"";
+  AppendLabelValue(out, account);
+  out += "\",workspace_id=\"";
+  AppendLabelValue(out, d.workspace_id);
+  out += "\",deployed_model=\"";
+  AppendLabelValue(out, d.deployed_model);
+  out.push_back('"');
+}
+
+template <typename T>
+void AppendSample(std::string& out, std::string_view name, std::string_view account,
+                  const dashscope::Deployment& d, const std::optional<T>& value) {
+  if (!value) return;
+  AppendSeriesStart(out, name, account, d);
+  out += "} ";
+  AppendValue(out, *value);
+  out.push_back('\n');
+}
+
+void AppendInfoLabel(std::string& out, std::string_view label,
+                     const std::optional<std::string>& value) {
+  out.push_back(',');
+  out += label;
+  out += "=\"";
+  if (value) AppendLabelValue(out, *value);
+  out.push_back('"');
+}
+
+}  // namespace
+
+const FamilyDescription& Describe(DeploymentFamily family) {
+  return kFamilies[static_cast<size_t>(family)];
+}
+
+std::string_view NormalizedStatus(const dashscope::Deployment& d) {
+  if (d.status) {
+    for (std::string_view s : kKnownStatuses) {
+      if (*d.status == s) return s;
+    }
+  }
+  return "UNKNOWN";
+}
+
+DeploymentFamilyText RenderDeploymentFamilies(std::string_view account,
+                                              const std::vector<dashscope::Deployment>& deployments) {
+  DeploymentFamilyText text;
+  auto& capacity = text[static_cast<size_t>(DeploymentFamily::kCapacity)];
+  auto& ready = text[static_cast<size_t>(DeploymentFamily::kReadyCapacity)];
+  auto& base = text[static_cast<size_t>(DeploymentFamily::kBaseCapacity)];
+  auto& status = text[static_cast<size_t>(DeploymentFamily::kStatus)];
+  auto& info = text[static_cast<size_t>(DeploymentFamily::kInfo)];
+  auto& created = text[static_cast<size_t>(DeploymentFamily::kCreated)];
+  auto& modified = text[static_cast<size_t>(DeploymentFamily::kModified)];
+  auto& rpm = text[static_cast<size_t>(DeploymentFamily::kRpmLimit)];
+  auto& tpm = text[static_cast<size_t>(DeploymentFamily::kTpmLimit)];
+
+  // One series prefix is about 120 bytes; reserving avoids regrowth while
+  // appending thousands of lines.
+  const size_t n = deployments.size();
+  for (auto* s : {&capacity, &ready, &base, &created, &modified}) s->reserve(n * 140);
+  status.reserve(n * 7 * 160);
+  info.reserve(n * 260);
+
+  for (const auto& d : deployments) {
+    AppendSample(capacity, Describe(DeploymentFamily::kCapacity).name, account, d, d.capacity);
+    AppendSample(ready, Describe(DeploymentFamily::kReadyCapacity).name, account, d,
+                 d.ready_capacity);
+    AppendSample(base, Describe(DeploymentFamily::kBaseCapacity).name, account, d,
+                 d.base_capacity);
+
+    const std::string_view current = NormalizedStatus(d);
+    for (std::string_view s : kKnownStatuses) {
+      AppendSeriesStart(status, Describe(DeploymentFamily::kStatus).name, account, d);
+      status += ",status=\"";
+      status += s;
+      status += s == current ? "\"} 1\n" : "\"} 0\n";
+    }
+
+    AppendSeriesStart(info, Describe(DeploymentFamily::kInfo).name, account, d);
+    AppendInfoLabel(info, "name", d.name);
+    AppendInfoLabel(info, "model_name", d.model_name);
+    AppendInfoLabel(info, "base_model", d.base_model);
+    AppendInfoLabel(info, "plan", d.plan);
+    AppendInfoLabel(info, "charge_type", d.charge_type);
+    info += "} 1\n";
+
+    AppendSample(created, Describe(DeploymentFamily::kCreated).name, account, d, d.gmt_create);
+    AppendSample(modified, Describe(DeploymentFamily::kModified).name, account, d,
+                 d.gmt_modified);
+    AppendSample(rpm, Describe(DeploymentFamily::kRpmLimit).name, account, d, d.rpm_limit);
+    AppendSample(tpm, Describe(DeploymentFamily::kTpmLimit).name, account, d, d.tpm_limit);
+  }
+  return text;
+}
+
+}  // namespace dse::metrics

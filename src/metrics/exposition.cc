@@ -1,0 +1,141 @@
+#include "metrics/exposition.h"
+
+#include "metrics/text_format.h"
+
+namespace dse::metrics {
+namespace {
+
+// HELP/TYPE lines per family, compressed once for the life of the process.
+const std::array<CompressedText, kDeploymentFamilyCount>& FamilyHeaders() {
+  static const auto* headers = [] {
+    auto* h = new std::array<CompressedText, kDeploymentFamilyCount>();
+    for (size_t i = 0; i < kDeploymentFamilyCount; ++i) {
+      const auto& d = Describe(static_cast<DeploymentFamily>(i));
+      std::string text;
+      AppendHeader(text, d.name, d.help, d.type);
+      (*h)[i] = Compress(std::move(text));
+    }
+    return h;
+  }();
+  return *headers;
+}
+
+}  // namespace
+
+std::shared_ptr<const DeploymentData> BuildDeploymentData(
+    std::string_view account, std::vector<dashscope::Deployment> deployments) {
+  auto data = std::make_shared<DeploymentData>();
+  DeploymentFamilyText text = RenderDeploymentFamilies(account, deployments);
+  for (size_t i = 0; i < kDeploymentFamilyCount; ++i) {
+    data->families[i] = Compress(std::move(text[i]));
+  }
+  data->deployments = std::move(deployments);
+  return data;
+}
+
+ExpositionStore::ExpositionStore() : current_(std::make_shared<Exposition>()) {}
+
+void ExpositionStore::SetAccounts(const std::vector<AccountView>& accounts) {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<const AccountSnapshot>> next;
+  for (const auto& view : accounts) {
+    std::shared_ptr<const AccountSnapshot> kept;
+    for (const auto& old : accounts_) {
+      if (old->view.name == view.name) kept = old;
+    }
+    if (!kept) {
+      auto fresh = std::make_shared<AccountSnapshot>();
+      fresh->view = view;
+      kept = std::move(fresh);
+    }
+    next.push_back(std::move(kept));
+  }
+  accounts_ = std::move(next);
+  RebuildLocked();
+}
+
+void ExpositionStore::Publish(std::shared_ptr<const AccountSnapshot> snapshot) {
+  std::lock_guard lock(mu_);
+  for (auto& a : accounts_) {
+    if (a->view.name == snapshot->view.name) {
+      a = std::move(snapshot);
+      RebuildLocked();
+      return;
+    }
+  }
+  // An account removed by a reload while its last poll was running: its
+  // result is no longer wanted.
+}
+
+void ExpositionStore::RebuildLocked() {
+  // Only pointers are gathered here; the text was rendered and compressed by
+  // the poller before Publish.
+  auto e = std::make_shared<Exposition>();
+  e->accounts = accounts_;
+  const auto& headers = FamilyHeaders();
+  for (size_t f = 0; f < kDeploymentFamilyCount; ++f) {
+    std::vector<const CompressedText*> lines;
+    for (const auto& a : accounts_) {
+      if (a->data && !a->data->families[f].text.empty()) lines.push_back(&a->data->families[f]);
+    }
+    if (lines.empty()) continue;  // a family with no samples is left out entirely
+    lines.insert(lines.begin(), &headers[f]);
+    for (const CompressedText* p : lines) {
+      // crc32("") is 0, so combining from 0 needs no special first case.
+      e->crc = Crc32Combine(e->crc, p->crc, p->text.size());
+      e->text_size += p->text.size();
+      e->pieces.push_back(p);
+    }
+  }
+  current_ = std::move(e);
+}
+
+std::shared_ptr<const Exposition> ExpositionStore::Current() const {
+  std::lock_guard lock(mu_);
+  return current_;
+}
+
+std::vector<std::shared_ptr<const AccountSnapshot>> ExpositionStore::Accounts() const {
+  std::lock_guard lock(mu_);
+  return accounts_;
+}
+
+ScrapeBody AssembleScrapeBody(std::shared_ptr<const Exposition> exposition, std::string tail,
+                              bool gzip) {
+  struct Owned {
+    std::shared_ptr<const Exposition> exposition;
+    std::string tail;
+    std::string tail_deflated;
+    std::string trailer;
+  };
+  auto owned = std::make_shared<Owned>();
+  owned->exposition = std::move(exposition);
+  owned->tail = std::move(tail);
+  const Exposition& e = *owned->exposition;
+
+  ScrapeBody body;
+  body.gzip = gzip;
+  body.pieces.reserve(e.pieces.size() + 3);
+  auto add = [&body](std::string_view piece) {
+    if (piece.empty()) return;
+    body.pieces.push_back(piece);
+    body.size += piece.size();
+  };
+  if (gzip) {
+    owned->tail_deflated = DeflateFinal(owned->tail);
+    const uint32_t tail_crc = Crc32(owned->tail);
+    const uint32_t crc = Crc32Combine(e.crc, tail_crc, owned->tail.size());
+    owned->trailer = GzipTrailer(crc, e.text_size + owned->tail.size());
+    add(GzipHeader());
+    for (const CompressedText* p : e.pieces) add(p->deflated);
+    add(owned->tail_deflated);
+    add(owned->trailer);
+  } else {
+    for (const CompressedText* p : e.pieces) add(p->text);
+    add(owned->tail);
+  }
+  body.keep_alive = std::move(owned);
+  return body;
+}
+
+}  // namespace dse::metrics

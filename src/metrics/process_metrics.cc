@@ -1,0 +1,118 @@
+#include "metrics/process_metrics.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace dse::metrics {
+namespace {
+
+double BootTimeSeconds() {
+  std::ifstream in("/proc/stat");
+  std::string key;
+  while (in >> key) {
+    if (key == "btime") {
+      double t = 0;
+      in >> t;
+      return t;
+    }
+    in.ignore(1 << 20, '\n');
+  }
+  return 0;
+}
+
+prometheus::MetricFamily Family(std::string name, std::string help, prometheus::MetricType type,
+                                double value) {
+  prometheus::MetricFamily f;
+  f.name = std::move(name);
+  f.help = std::move(help);
+  f.type = type;
+  prometheus::ClientMetric m;
+  if (type == prometheus::MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  f.metric.push_back(std::move(m));
+  return f;
+}
+
+}  // namespace
+
+ProcessStats ReadProcessStats() {
+  ProcessStats s;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // The command name (field 2) may contain spaces and parentheses: the fields
+  // we need are counted from the last ')'.
+  const size_t close = stat.rfind(')');
+  if (close != std::string::npos && ticks > 0) {
+    std::istringstream fields(stat.substr(close + 2));
+    std::string f;
+    // Fields after the name start at 3 (state); utime=14, stime=15,
+    // starttime=22, vsize=23, rss=24.
+    double utime = 0, stime = 0, starttime = 0, vsize = 0, rss = 0;
+    for (int i = 3; i <= 24 && fields >> f; ++i) {
+      if (i == 14) utime = std::strtod(f.c_str(), nullptr);
+      if (i == 15) stime = std::strtod(f.c_str(), nullptr);
+      if (i == 22) starttime = std::strtod(f.c_str(), nullptr);
+      if (i == 23) vsize = std::strtod(f.c_str(), nullptr);
+      if (i == 24) rss = std::strtod(f.c_str(), nullptr);
+    }
+    s.cpu_seconds = (utime + stime) / ticks;
+    s.start_time_seconds = BootTimeSeconds() + starttime / ticks;
+    s.virtual_memory_bytes = vsize;
+    s.resident_memory_bytes = rss * page;
+  }
+
+  if (DIR* dir = opendir("/proc/self/fd")) {
+    int n = 0;
+    while (dirent* e = readdir(dir)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    closedir(dir);
+    s.open_fds = n - 1;  // the directory stream's own descriptor
+  }
+
+  std::ifstream limits("/proc/self/limits");
+  std::string line;
+  while (std::getline(limits, line)) {
+    if (line.rfind("Max open files", 0) == 0) {
+      std::istringstream fields(line.substr(std::strlen("Max open files")));
+      std::string soft;
+      if (fields >> soft && soft != "unlimited") s.max_fds = std::strtod(soft.c_str(), nullptr);
+    }
+  }
+  return s;
+}
+
+std::vector<prometheus::MetricFamily> ProcessFamilies(const ProcessStats& stats) {
+  using prometheus::MetricType;
+  std::vector<prometheus::MetricFamily> out;
+  out.push_back(Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                       MetricType::Counter, stats.cpu_seconds));
+  out.push_back(Family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
+                       stats.open_fds));
+  if (stats.max_fds) {
+    out.push_back(Family("process_max_fds", "Maximum number of open file descriptors.",
+                         MetricType::Gauge, *stats.max_fds));
+  }
+  out.push_back(Family("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                       MetricType::Gauge, stats.virtual_memory_bytes));
+  out.push_back(Family("process_resident_memory_bytes", "Resident memory size in bytes.",
+                       MetricType::Gauge, stats.resident_memory_bytes));
+  out.push_back(Family("process_start_time_seconds",
+                       "Start time of the process since unix epoch in seconds.", MetricType::Gauge,
+                       stats.start_time_seconds));
+  return out;
+}
+
+}  // namespace dse::metrics

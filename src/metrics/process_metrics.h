@@ -1,0 +1,25 @@
+// The standard process_* metrics, read from /proc/self at scrape time.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <prometheus/metric_family.h>
+
+namespace dse::metrics {
+
+struct ProcessStats {
+  double cpu_seconds = 0;
+  double resident_memory_bytes = 0;
+  double virtual_memory_bytes = 0;
+  double start_time_seconds = 0;
+  double open_fds = 0;
+  std::optional<double> max_fds;
+};
+
+// Reads /proc/self/{stat,limits,fd}; fields it cannot read stay 0.
+ProcessStats ReadProcessStats();
+
+std::vector<prometheus::MetricFamily> ProcessFamilies(const ProcessStats& stats);
+
+}  // namespace dse::metrics

@@ -1,0 +1,83 @@
+#include "metrics/text_format.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace dse::metrics {
+namespace {
+
+// Largest prefix of s no longer than max that does not split a UTF-8 sequence.
+std::string_view CutAtUtf8Boundary(std::string_view s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t end = max;
+  // Step back over continuation bytes (10xxxxxx) to the start of a sequence.
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
+}  // namespace
+
+void AppendLabelValue(std::string& out, std::string_view value) {
+  value = CutAtUtf8Boundary(value, kMaxLabelValueBytes);
+  size_t start = 0;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c != '\\' && c != '"' && c != '\n') continue;
+    out.append(value.substr(start, i - start));
+    out.push_back('\\');
+    out.push_back(c == '\n' ? 'n' : c);
+    start = i + 1;
+  }
+  out.append(value.substr(start));
+}
+
+void AppendValue(std::string& out, int64_t value);
+
+void AppendValue(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(value)) {
+    out += value > 0 ? "+Inf" : "-Inf";
+    return;
+  }
+  // Whole numbers (capacities, limits, timestamps) read best in plain
+  // digits; shortest-form to_chars would write 100000 as "1e+05".
+  if (value == std::trunc(value) && std::fabs(value) < 1e15) {
+    AppendValue(out, static_cast<int64_t>(value));
+    return;
+  }
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+
+void AppendValue(std::string& out, int64_t value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, static_cast<size_t>(end - buf));
+}
+
+void AppendHeader(std::string& out, std::string_view name, std::string_view help,
+                  std::string_view type) {
+  out += "# HELP ";
+  out += name;
+  out.push_back(' ');
+  for (char c : help) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  out += "\n# TYPE ";
+  out += name;
+  out.push_back(' ');
+  out += type;
+  out.push_back('\n');
+}
+
+}  // namespace dse::metrics

@@ -1,0 +1,94 @@
+#include "metrics/deployment_families.h"
+
+#include <gtest/gtest.h>
+
+#include "metrics/text_format.h"
+
+namespace dse::metrics {
+namespace {
+
+dashscope::Deployment Full() {
+  dashscope::Deployment d;
+  d.deployed_model = "emo-35b3f106-sample01";
+  d.workspace_id = "llm-v71tlv3d";
+  d.name = "emo prod";
+  d.model_name = "emo";
+  d.base_model = "emo";
+  d.status = "RUNNING";
+  d.plan = "mu";
+  d.charge_type = "post_paid";
+  d.capacity = 2;
+  d.base_capacity = 1;
+  d.ready_capacity = 1.5;
+  d.rpm_limit = 600;
+  d.tpm_limit = 100000;
+  d.gmt_create = 1750158038;
+  d.gmt_modified = 1750158373;
+  return d;
+}
+
+TEST(RenderDeploymentFamilies, EveryFamilyExactly) {
+  auto t = RenderDeploymentFamilies("intl", {Full()});
+  const std::string series = R"({account="intl",workspace_id="llm-v71tlv3d",deployed_model="emo-35b3f106-sample01"})";
+  EXPECT_EQ(t[0], "dashscope_deployment_capacity" + series + " 2\n");
+  EXPECT_EQ(t[1], "dashscope_deployment_ready_capacity" + series + " 1.5\n");
+  EXPECT_EQ(t[2], "dashscope_deployment_base_capacity" + series + " 1\n");
+  const std::string status_prefix = "dashscope_deployment_status" + series.substr(0, series.size() - 1);
+  EXPECT_EQ(t[3], status_prefix + ",status=\"PENDING\"} 0\n" + status_prefix +
+                      ",status=\"UPDATING\"} 0\n" + status_prefix + ",status=\"RUNNING\"} 1\n" +
+                      status_prefix + ",status=\"STOPPED\"} 0\n" + status_prefix +
+                      ",status=\"DELETING\"} 0\n" + status_prefix + ",status=\"FAILED\"} 0\n" +
+                      status_prefix + ",status=\"UNKNOWN\"} 0\n");
+  EXPECT_EQ(t[4], "dashscope_deployment_info" + series.substr(0, series.size() - 1) +
+                      R"(,name="emo prod",model_name="emo",base_model="emo",plan="mu",charge_type="post_paid"} 1)" + "\n");
+  EXPECT_EQ(t[5], "dashscope_deployment_created_timestamp_seconds" + series + " 1750158038\n");
+  EXPECT_EQ(t[6], "dashscope_deployment_modified_timestamp_seconds" + series + " 1750158373\n");
+  EXPECT_EQ(t[7], "dashscope_deployment_limit_requests_per_minute" + series + " 600\n");
+  EXPECT_EQ(t[8], "dashscope_deployment_limit_tokens_per_minute" + series + " 100000\n");
+}
+
+TEST(RenderDeploymentFamilies, MissingFieldsAreNotExportedAsZero) {
+  dashscope::Deployment d;
+  d.deployed_model = "m1";
+  auto t = RenderDeploymentFamilies("a", {d});
+  for (size_t i : {0, 1, 2, 5, 6, 7, 8}) EXPECT_EQ(t[i], "") << i;
+  // No status is an unknown status; info labels are empty strings.
+  EXPECT_NE(t[3].find(R"(status="UNKNOWN"} 1)"), std::string::npos);
+  EXPECT_EQ(t[4], R"(dashscope_deployment_info{account="a",workspace_id="",deployed_model="m1",name="",model_name="",base_model="",plan="",charge_type=""} 1)" "\n");
+}
+
+TEST(RenderDeploymentFamilies, UnexpectedStatusCountsAsUnknown) {
+  dashscope::Deployment d;
+  d.deployed_model = "m1";
+  d.status = "SCALING";
+  auto t = RenderDeploymentFamilies("a", {d});
+  EXPECT_NE(t[3].find(R"(status="UNKNOWN"} 1)"), std::string::npos);
+  EXPECT_EQ(t[3].find("SCALING"), std::string::npos);
+  EXPECT_EQ(t[3].find("} 1\n"), t[3].rfind("} 1\n"));  // exactly one 1
+}
+
+TEST(AppendLabelValue, EscapesAndCutsAtUtf8Boundary) {
+  std::string out;
+  AppendLabelValue(out, "a\"b\\c\nd");
+  EXPECT_EQ(out, R"(a\"b\\c\nd)");
+  out.clear();
+  std::string long_value(kMaxLabelValueBytes - 1, 'x');
+  long_value += "\xC3\xA9tail";  // a 2-byte character straddling the cap
+  AppendLabelValue(out, long_value);
+  EXPECT_EQ(out, std::string(kMaxLabelValueBytes - 1, 'x'));
+}
+
+TEST(AppendValue, ShortestRoundTrip) {
+  std::string out;
+  AppendValue(out, 0.1);
+  out += ' ';
+  AppendValue(out, 1e21);
+  out += ' ';
+  AppendValue(out, 100000.0);
+  out += ' ';
+  AppendValue(out, -3.0);
+  EXPECT_EQ(out, "0.1 1e+21 100000 -3");
+}
+
+}  // namespace
+}  // namespace dse::metrics

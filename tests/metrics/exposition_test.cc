@@ -1,0 +1,134 @@
+#include "metrics/exposition.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+namespace dse::metrics {
+namespace {
+
+std::string Join(const ScrapeBody& body) {
+  std::string s;
+  for (auto p : body.pieces) s.append(p);
+  EXPECT_EQ(s.size(), body.size);
+  return s;
+}
+
+std::string Gunzip(const std::string& gz) {
+  z_stream zs{};
+  EXPECT_EQ(inflateInit2(&zs, 16 + 15), Z_OK);
+  std::string out;
+  char buf[65536];
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  zs.avail_in = static_cast<uInt>(gz.size());
+  int rc;
+  do {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - zs.avail_out);
+  } while (rc == Z_OK);
+  EXPECT_EQ(rc, Z_STREAM_END);  // checks the CRC and size in the trailer
+  EXPECT_EQ(zs.avail_in, 0u);   // one member, nothing after it
+  inflateEnd(&zs);
+  return out;
+}
+
+dashscope::Deployment Dep(std::string id, std::string status, double cap) {
+  dashscope::Deployment d;
+  d.deployed_model = std::move(id);
+  d.workspace_id = "ws";
+  d.status = std::move(status);
+  d.capacity = cap;
+  return d;
+}
+
+std::shared_ptr<AccountSnapshot> Snapshot(std::string account, std::vector<dashscope::Deployment> ds) {
+  auto s = std::make_shared<AccountSnapshot>();
+  s->view.name = account;
+  s->data = BuildDeploymentData(account, std::move(ds));
+  return s;
+}
+
+TEST(ExpositionStore, GroupsEachFamilyAcrossAccounts) {
+  ExpositionStore store;
+  AccountView a, b;
+  a.name = "a";
+  b.name = "b";
+  store.SetAccounts({a, b});
+  store.Publish(Snapshot("a", {Dep("m1", "RUNNING", 1)}));
+  store.Publish(Snapshot("b", {Dep("m2", "FAILED", 2)}));
+  const std::string text = Join(AssembleScrapeBody(store.Current(), "", false));
+  const std::string expected_start =
+      "# HELP dashscope_deployment_capacity Compute units the deployment is set to use (capacity), from the last background poll.\n"
+      "# TYPE dashscope_deployment_capacity gauge\n"
+      "dashscope_deployment_capacity{account=\"a\",workspace_id=\"ws\",deployed_model=\"m1\"} 1\n"
+      "dashscope_deployment_capacity{account=\"b\",workspace_id=\"ws\",deployed_model=\"m2\"} 2\n"
+      "# HELP dashscope_deployment_status ";
+  EXPECT_EQ(text.substr(0, expected_start.size()), expected_start);
+  // Families without samples (ready capacity, limits...) are left out.
+  EXPECT_EQ(text.find("dashscope_deployment_ready_capacity"), std::string::npos);
+  EXPECT_EQ(text.find("# TYPE dashscope_deployment_status gauge"),
+            text.rfind("# TYPE dashscope_deployment_status gauge"));
+}
+
+TEST(ExpositionStore, PublishReplacesWholeAccountAndVanishedDeploymentsGo) {
+  ExpositionStore store;
+  AccountView a;
+  a.name = "a";
+  store.SetAccounts({a});
+  store.Publish(Snapshot("a", {Dep("m1", "RUNNING", 1), Dep("m2", "RUNNING", 1)}));
+  auto before = store.Current();
+  store.Publish(Snapshot("a", {Dep("m2", "RUNNING", 3)}));
+  const std::string old_text = Join(AssembleScrapeBody(before, "", false));
+  const std::string new_text = Join(AssembleScrapeBody(store.Current(), "", false));
+  // A scrape that began before the publish still sees the whole old poll.
+  EXPECT_NE(old_text.find("deployed_model=\"m1\""), std::string::npos);
+  EXPECT_EQ(new_text.find("deployed_model=\"m1\""), std::string::npos);
+  EXPECT_NE(new_text.find("deployed_model=\"m2\"} 3\n"), std::string::npos);
+}
+
+TEST(AssembleScrapeBody, GzipIsOneValidMemberEqualToPlain) {
+  ExpositionStore store;
+  AccountView a, b;
+  a.name = "a";
+  b.name = "b";
+  store.SetAccounts({a, b});
+  std::vector<dashscope::Deployment> many;
+  for (int i = 0; i < 500; ++i) many.push_back(Dep("m" + std::to_string(i), i % 3 ? "RUNNING" : "PENDING", i));
+  store.Publish(Snapshot("a", many));
+  store.Publish(Snapshot("b", {Dep("x", "STOPPED", 0)}));
+  const std::string tail = "# HELP t t\n# TYPE t gauge\nt 1\n";
+  const std::string plain = Join(AssembleScrapeBody(store.Current(), tail, false));
+  const auto gz = AssembleScrapeBody(store.Current(), tail, true);
+  EXPECT_TRUE(gz.gzip);
+  const std::string compressed = Join(gz);
+  EXPECT_LT(compressed.size() * 8, plain.size());
+  EXPECT_EQ(Gunzip(compressed), plain);
+  EXPECT_EQ(plain.substr(plain.size() - tail.size()), tail);
+}
+
+TEST(AssembleScrapeBody, EmptyExpositionStillValidGzip) {
+  ExpositionStore store;
+  EXPECT_EQ(Gunzip(Join(AssembleScrapeBody(store.Current(), "", true))), "");
+  EXPECT_EQ(Gunzip(Join(AssembleScrapeBody(store.Current(), "x 1\n", true))), "x 1\n");
+}
+
+TEST(ExpositionStore, ReloadKeepsDataOfRemainingAccountsOnly) {
+  ExpositionStore store;
+  AccountView a, b;
+  a.name = "a";
+  b.name = "b";
+  store.SetAccounts({a, b});
+  store.Publish(Snapshot("a", {Dep("m1", "RUNNING", 1)}));
+  store.Publish(Snapshot("b", {Dep("m2", "RUNNING", 1)}));
+  store.SetAccounts({b});
+  const std::string text = Join(AssembleScrapeBody(store.Current(), "", false));
+  EXPECT_EQ(text.find("account=\"a\""), std::string::npos);
+  EXPECT_NE(text.find("account=\"b\""), std::string::npos);
+  // A late result of a removed account is dropped.
+  store.Publish(Snapshot("a", {Dep("m1", "RUNNING", 1)}));
+  EXPECT_EQ(Join(AssembleScrapeBody(store.Current(), "", false)).find("account=\"a\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dse::metrics
