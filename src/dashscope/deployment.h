@@ -1,6 +1,7 @@
 // Our model of one DashScope deployment, independent of the JSON it came from.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ struct DeploymentPage {
   // and field ("deployment #3: missing deployed_model",
   // "deployment \"emo-1\": field capacity: expected a number, got string").
   std::vector<std::string> problems;
+  // Problems found beyond the first kMaxListedProblems, counted but not
+  // listed, so a huge or hostile body cannot grow this page without bound.
+  std::size_t problems_not_listed = 0;
 };
 
 // An error body ({"code": ..., "message": ..., "request_id": ...}).

@@ -1,0 +1,790 @@
+// JSON -> model with RapidJSON's SAX reader in iterative mode: no DOM is
+// built (a page is read once, straight into DeploymentPage) and no recursion
+// happens, so hostile nesting costs neither stack nor much heap.
+#include "dashscope/page_parser.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace dse::dashscope {
+namespace {
+
+// Full precision: capacities and limits should read back exactly as sent.
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+
+constexpr std::string_view kErrorPrefix = "invalid_response: ";
+constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+// Values quoted in problem messages are cut here so that a huge string in
+// a body cannot make a huge log line.
+constexpr std::size_t kMaxQuotedBytes = 128;
+
+// ---------------------------------------------------------------- UTF-8
+
+// Length of the well-formed UTF-8 sequence starting at s[i], or 0 when there
+// is none; then *bad is the length of the maximal ill-formed subpart (>= 1),
+// which becomes one U+FFFD, as Unicode recommends (and browsers do).
+inline std::size_t Utf8SequenceAt(std::string_view s, std::size_t i, std::size_t* bad) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  if (b0 < 0x80) return 1;
+  std::size_t len = 0;
+  unsigned char lo = 0x80;  // allowed range of the second byte; narrower
+  unsigned char hi = 0xBF;  // after some leads to refuse overlongs/surrogates
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    if (b0 == 0xE0) lo = 0xA0;
+    if (b0 == 0xED) hi = 0x9F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    if (b0 == 0xF0) lo = 0x90;
+    if (b0 == 0xF4) hi = 0x8F;
+  } else {
+    *bad = 1;
+    return 0;
+  }
+  for (std::size_t k = 1; k < len; ++k) {
+    if (i + k >= s.size()) {
+      *bad = k;
+      return 0;
+    }
+    const auto b = static_cast<unsigned char>(s[i + k]);
+    const bool ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+    if (!ok) {
+      *bad = k;
+      return 0;
+    }
+  }
+  return len;
+}
+
+// out = in with ill-formed UTF-8 replaced; returns whether anything was.
+bool AssignValidUtf8(std::string_view in, std::string& out) {
+  std::size_t i = 0;
+  std::size_t bad = 0;
+  while (i < in.size()) {
+    if (static_cast<unsigned char>(in[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const std::size_t n = Utf8SequenceAt(in, i, &bad);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == in.size()) {
+    out.assign(in);
+    return false;
+  }
+  out.assign(in.substr(0, i));
+  while (i < in.size()) {
+    const std::size_t n = Utf8SequenceAt(in, i, &bad);
+    if (n == 0) {
+      out += kReplacementChar;
+      i += bad;
+    } else {
+      out.append(in.substr(i, n));
+      i += n;
+    }
+  }
+  return true;
+}
+
+// A value for a problem message: quoted, escaped, valid UTF-8, shortened.
+std::string Quote(std::string_view raw) {
+  std::string_view shown = raw;
+  if (shown.size() > kMaxQuotedBytes) {
+    std::size_t cut = kMaxQuotedBytes;
+    // Back off to a character boundary rather than split a sequence.
+    for (int k = 0; k < 3 && cut > 0 && (static_cast<unsigned char>(raw[cut]) & 0xC0) == 0x80; ++k) --cut;
+    shown = raw.substr(0, cut);
+  }
+  std::string valid;
+  AssignValidUtf8(shown, valid);
+  std::string out;
+  out.reserve(valid.size() + 2);
+  out += '"';
+  for (const char c : valid) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (u < 0x20 || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(u));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  if (shown.size() < raw.size()) {
+    out += "... (" + std::to_string(raw.size()) + " bytes)";
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- JSON plumbing
+
+enum class JsonType : std::uint8_t { kNull, kBool, kInteger, kFloat, kString, kObject, kArray };
+
+std::string_view TypeName(JsonType t) {
+  switch (t) {
+    case JsonType::kNull: return "null";
+    case JsonType::kBool: return "boolean";
+    case JsonType::kInteger:
+    case JsonType::kFloat: return "number";
+    case JsonType::kString: return "string";
+    case JsonType::kObject: return "object";
+    case JsonType::kArray: return "array";
+  }
+  return "value";
+}
+
+// One scalar event, whatever RapidJSON handler call delivered it.
+struct Scalar {
+  JsonType type = JsonType::kNull;
+  std::string_view text;           // kString; valid only during the event
+  double number = 0;               // kInteger, kFloat
+  std::optional<int64_t> integer;  // kInteger, when it fits
+};
+
+std::string ParseErrorMessage(rapidjson::ParseErrorCode code, std::size_t offset) {
+  std::string out(kErrorPrefix);
+  out += "JSON parse error at offset ";
+  out += std::to_string(offset);
+  out += ": ";
+  out += rapidjson::GetParseError_En(code);
+  return out;
+}
+
+// Feeds `body` to `handler`; returns the error message, empty on success.
+// The handler stops the reader by returning false after setting error().
+template <typename Handler>
+std::string RunReader(std::string_view body, Handler& handler) {
+  std::size_t skipped = 0;
+  if (body.substr(0, kUtf8Bom.size()) == kUtf8Bom) {  // some gateways prepend one
+    body.remove_prefix(kUtf8Bom.size());
+    skipped = kUtf8Bom.size();
+  }
+  rapidjson::MemoryStream stream(body.data(), body.size());
+  rapidjson::Reader reader;
+  const rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
+  if (result.IsError()) {
+    if (result.Code() == rapidjson::kParseErrorTermination && !handler.error().empty()) return handler.error();
+    return ParseErrorMessage(result.Code(), result.Offset() + skipped);
+  }
+  // The stream reads a NUL byte as its end; JSON never contains a raw one,
+  // so one that stopped the reader early means trailing garbage.
+  if (stream.Tell() != body.size()) {
+    return ParseErrorMessage(rapidjson::kParseErrorDocumentRootNotSingular, stream.Tell() + skipped);
+  }
+  return {};
+}
+
+// ---------------------------------------------------------------- deployments
+
+enum class Kind : std::uint8_t { kString, kNumber, kTime };
+
+enum Field : std::uint8_t {
+  kDeployedModel,
+  kWorkspaceId,
+  kName,
+  kModelName,
+  kBaseModel,
+  kStatus,
+  kPlan,
+  kChargeType,
+  kCapacity,
+  kBaseCapacity,
+  kReadyCapacity,
+  kRpmLimit,
+  kTpmLimit,
+  kGmtCreate,
+  kGmtModified,
+  kFieldCount,
+  kUnknownField = kFieldCount,
+};
+
+struct FieldSpec {
+  std::string_view name;
+  Kind kind;
+};
+
+constexpr std::array<FieldSpec, kFieldCount> kFields = {{
+    {"deployed_model", Kind::kString},
+    {"workspace_id", Kind::kString},
+    {"name", Kind::kString},
+    {"model_name", Kind::kString},
+    {"base_model", Kind::kString},
+    {"status", Kind::kString},
+    {"plan", Kind::kString},
+    {"charge_type", Kind::kString},
+    {"capacity", Kind::kNumber},
+    {"base_capacity", Kind::kNumber},
+    {"ready_capacity", Kind::kNumber},
+    {"rpm_limit", Kind::kNumber},
+    {"tpm_limit", Kind::kNumber},
+    {"gmt_create", Kind::kTime},
+    {"gmt_modified", Kind::kTime},
+}};
+
+Field LookupField(std::string_view key) {
+  for (std::size_t i = 0; i < kFields.size(); ++i) {
+    if (kFields[i].name == key) return static_cast<Field>(i);
+  }
+  return kUnknownField;
+}
+
+std::optional<std::string>* OptionalStringField(Deployment& d, Field f) {
+  switch (f) {
+    case kName: return &d.name;
+    case kModelName: return &d.model_name;
+    case kBaseModel: return &d.base_model;
+    case kStatus: return &d.status;
+    case kPlan: return &d.plan;
+    case kChargeType: return &d.charge_type;
+    default: return nullptr;
+  }
+}
+
+std::optional<double>* NumberField(Deployment& d, Field f) {
+  switch (f) {
+    case kCapacity: return &d.capacity;
+    case kBaseCapacity: return &d.base_capacity;
+    case kReadyCapacity: return &d.ready_capacity;
+    case kRpmLimit: return &d.rpm_limit;
+    case kTpmLimit: return &d.tpm_limit;
+    default: return nullptr;
+  }
+}
+
+std::optional<int64_t>* TimeField(Deployment& d, Field f) {
+  switch (f) {
+    case kGmtCreate: return &d.gmt_create;
+    case kGmtModified: return &d.gmt_modified;
+    default: return nullptr;
+  }
+}
+
+// One deployment object being read. Its problems wait here until the record
+// ends, because `deployed_model`, which names the record, may come last.
+struct RecordBuilder {
+  Deployment deployment;
+  std::optional<JsonType> deployed_model_type;          // nullopt: absent or null
+  std::vector<std::pair<Field, std::string>> problems;  // in order met; one per field
+
+  void Reset() {
+    deployment = Deployment{};
+    deployed_model_type.reset();
+    problems.clear();
+  }
+
+  // Duplicate keys: the last one wins, so an earlier value and its problem go.
+  void ClearField(Field f) {
+    problems.erase(std::remove_if(problems.begin(), problems.end(), [f](const auto& p) { return p.first == f; }),
+                   problems.end());
+    Deployment& d = deployment;
+    if (f == kDeployedModel) {
+      d.deployed_model.clear();
+      deployed_model_type.reset();
+    } else if (f == kWorkspaceId) {
+      d.workspace_id.clear();
+    } else if (auto* s = OptionalStringField(d, f)) {
+      s->reset();
+    } else if (auto* n = NumberField(d, f)) {
+      n->reset();
+    } else if (auto* t = TimeField(d, f)) {
+      t->reset();
+    }
+  }
+
+  // Values of keys we do not know are ignored.
+  void Set(Field f, const Scalar& v) {
+    if (f >= kFieldCount) return;
+    ClearField(f);
+    if (v.type == JsonType::kNull) return;  // null means absent
+    Deployment& d = deployment;
+    const Kind kind = kFields[f].kind;
+    if (f == kDeployedModel) {
+      // Not a field problem: a record without it is dropped, which says so.
+      deployed_model_type = v.type;
+      if (v.type == JsonType::kString && AssignValidUtf8(v.text, d.deployed_model)) {
+        problems.emplace_back(f, "invalid UTF-8 replaced");
+      }
+      return;
+    }
+    switch (kind) {
+      case Kind::kString: {
+        if (v.type != JsonType::kString) break;
+        std::string* dst = &d.workspace_id;
+        if (f != kWorkspaceId) dst = &OptionalStringField(d, f)->emplace();
+        if (AssignValidUtf8(v.text, *dst)) problems.emplace_back(f, "invalid UTF-8 replaced");
+        return;
+      }
+      case Kind::kNumber:
+        if (v.type != JsonType::kInteger && v.type != JsonType::kFloat) break;
+        *NumberField(d, f) = v.number;
+        return;
+      case Kind::kTime: {
+        if (v.type != JsonType::kString) break;
+        if (const auto t = ParseApiTime(v.text)) {
+          *TimeField(d, f) = *t;
+        } else {
+          problems.emplace_back(f, "invalid time " + Quote(v.text));
+        }
+        return;
+      }
+    }
+    std::string msg = kind == Kind::kNumber ? "expected a number, got " : "expected a string, got ";
+    msg += TypeName(v.type);
+    problems.emplace_back(f, std::move(msg));
+  }
+};
+
+enum MetaField : std::uint8_t { kPageNo, kPageSize, kTotal, kMetaCount };
+constexpr std::array<std::string_view, kMetaCount> kMetaNames = {"page_no", "page_size", "total"};
+
+// What one envelope (`output` or `data`) held; the page is taken from one.
+struct Envelope {
+  std::string_view name;
+  bool present = false;  // an object was seen under this key
+  bool has_deployments = false;
+  std::optional<JsonType> deployments_type;  // when given, but not as an array
+  std::array<std::optional<int64_t>, kMetaCount> meta;
+  std::array<std::string, kMetaCount> meta_problems;  // one per field: last key wins
+  std::vector<Deployment> deployments;
+  std::vector<std::string> record_problems;  // at most kMaxListedProblems
+  std::size_t record_problem_count = 0;
+  int64_t next_index = 0;
+
+  void ResetDeployments() {
+    has_deployments = false;
+    deployments_type.reset();
+    deployments.clear();
+    record_problems.clear();
+    record_problem_count = 0;
+    next_index = 0;
+  }
+  void Reset() {
+    ResetDeployments();
+    present = false;
+    meta = {};
+    meta_problems = {};
+  }
+  void AddRecordProblem(std::string problem) {
+    ++record_problem_count;
+    if (record_problems.size() < kMaxListedProblems) record_problems.push_back(std::move(problem));
+  }
+  std::string NotObjectProblem(int64_t index, JsonType t) const {
+    return "deployment #" + std::to_string(index) + ": expected an object, got " + std::string(TypeName(t));
+  }
+  void SetMeta(MetaField m, const Scalar& v) {
+    meta[m].reset();
+    meta_problems[m].clear();
+    if (v.type == JsonType::kNull) return;
+    if (v.type == JsonType::kInteger && v.integer) {
+      meta[m] = *v.integer;
+      return;
+    }
+    std::string& p = meta_problems[m];
+    p = "field " + std::string(name) + "." + std::string(kMetaNames[m]) + ": ";
+    if (v.type == JsonType::kInteger) {
+      p += "integer out of range";
+    } else {
+      p += "expected an integer, got ";
+      p += v.type == JsonType::kFloat ? "float" : TypeName(v.type);
+    }
+  }
+};
+
+// SAX handler for a list response. The document shape it reads is fixed:
+//   depth 1: the top-level object        (keys: output, data)
+//   depth 2: an envelope object          (keys: deployments, page_no, ...)
+//   depth 3: the deployments array
+//   depth 4: a deployment object          (keys: the fields)
+// Every container that is not one of these is skipped whole, so at any
+// depth that is not being skipped we know exactly where we are.
+class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageHandler> {
+ public:
+  PageHandler() {
+    envelopes_[0].name = "output";
+    envelopes_[1].name = "data";
+  }
+
+  bool Null() { return OnScalar(Scalar{}); }
+  bool Bool(bool) { return OnScalar(Scalar{JsonType::kBool, {}, 0, {}}); }
+  bool Int(int i) { return OnInteger(i); }
+  bool Uint(unsigned u) { return OnInteger(u); }
+  bool Int64(int64_t i) { return OnInteger(i); }
+  bool Uint64(uint64_t u) {
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return OnScalar(Scalar{JsonType::kInteger, {}, static_cast<double>(u), std::nullopt});
+    }
+    return OnInteger(static_cast<int64_t>(u));
+  }
+  bool Double(double d) { return OnScalar(Scalar{JsonType::kFloat, {}, d, {}}); }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    return OnScalar(Scalar{JsonType::kString, std::string_view(s, n), 0, {}});
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (skip_depth_ != 0) return true;
+    const std::string_view key(s, n);
+    switch (depth_) {
+      case 1: envelope_key_ = key == "output" ? 0 : key == "data" ? 1 : -1; break;
+      case 2:
+        member_ = key == "deployments" ? kDeploymentsMember : kOtherMember;
+        for (int m = 0; m < kMetaCount; ++m) {
+          if (key == kMetaNames[m]) member_ = m;
+        }
+        break;
+      case 4: field_ = LookupField(key); break;
+      default: break;
+    }
+    return true;
+  }
+  bool StartObject() { return Open(JsonType::kObject); }
+  bool StartArray() { return Open(JsonType::kArray); }
+  bool EndObject(rapidjson::SizeType) { return Close(); }
+  bool EndArray(rapidjson::SizeType) { return Close(); }
+
+  const std::string& error() const { return error_; }
+
+  Result<DeploymentPage> Finish() && {
+    Envelope* chosen = nullptr;
+    for (Envelope& e : envelopes_) {
+      if (e.present && e.has_deployments) {
+        chosen = &e;
+        break;
+      }
+    }
+    if (chosen == nullptr) return Error{MissingEnvelopeMessage()};
+    Envelope& e = *chosen;
+    DeploymentPage page;
+    page.page_no = e.meta[kPageNo];
+    page.page_size = e.meta[kPageSize];
+    page.total = e.meta[kTotal];
+    page.deployments = std::move(e.deployments);
+    std::size_t count = e.record_problem_count;
+    for (std::string& p : e.meta_problems) {
+      if (!p.empty()) {
+        page.problems.push_back(std::move(p));
+        ++count;
+      }
+    }
+    for (std::string& p : e.record_problems) {
+      if (page.problems.size() == kMaxListedProblems) break;
+      page.problems.push_back(std::move(p));
+    }
+    page.problems_not_listed = count - page.problems.size();
+    return page;
+  }
+
+ private:
+  static constexpr int kDeploymentsMember = -1;
+  static constexpr int kOtherMember = -2;
+
+  bool Fail(std::string message) {
+    error_ = std::string(kErrorPrefix) + std::move(message);
+    return false;
+  }
+
+  bool OnInteger(int64_t i) { return OnScalar(Scalar{JsonType::kInteger, {}, static_cast<double>(i), i}); }
+
+  bool OnScalar(const Scalar& v) {
+    if (skip_depth_ != 0) return true;
+    switch (depth_) {
+      case 0: return Fail("expected a JSON object at the top level, got " + std::string(TypeName(v.type)));
+      case 1:
+        // `"output": null` (or a string) after an object: the last key wins.
+        if (envelope_key_ >= 0) envelopes_[envelope_key_].Reset();
+        break;
+      case 2: OnEnvelopeMember(v); break;
+      case 3: {
+        Envelope& e = *envelope_;
+        e.AddRecordProblem(e.NotObjectProblem(e.next_index++, v.type));
+        break;
+      }
+      case 4: record_.Set(field_, v); break;
+      default: break;
+    }
+    return true;
+  }
+
+  void OnEnvelopeMember(const Scalar& v) {
+    Envelope& e = *envelope_;
+    if (member_ == kDeploymentsMember) {
+      e.ResetDeployments();
+      e.deployments_type = v.type;
+    } else if (member_ >= 0) {
+      e.SetMeta(static_cast<MetaField>(member_), v);
+    }
+  }
+
+  bool Open(JsonType t) {
+    if (depth_ >= kMaxJsonDepth) return Fail("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    ++depth_;
+    if (skip_depth_ != 0) return true;
+    switch (depth_) {
+      case 1:
+        if (t != JsonType::kObject)
+          return Fail("expected a JSON object at the top level, got " + std::string(TypeName(t)));
+        return true;
+      case 2:
+        if (envelope_key_ < 0) break;
+        envelope_ = &envelopes_[envelope_key_];
+        envelope_->Reset();
+        if (t == JsonType::kObject) {
+          envelope_->present = true;
+          member_ = kOtherMember;
+          return true;
+        }
+        break;
+      case 3: {
+        Envelope& e = *envelope_;
+        if (member_ == kDeploymentsMember) {
+          e.ResetDeployments();
+          if (t == JsonType::kArray) {
+            e.has_deployments = true;
+            return true;
+          }
+          e.deployments_type = t;
+        } else if (member_ >= 0) {
+          e.SetMeta(static_cast<MetaField>(member_), Scalar{t, {}, 0, {}});
+        }
+        break;
+      }
+      case 4: {
+        Envelope& e = *envelope_;
+        record_index_ = e.next_index++;
+        if (t == JsonType::kObject) {
+          record_.Reset();
+          field_ = kUnknownField;
+          return true;
+        }
+        e.AddRecordProblem(e.NotObjectProblem(record_index_, t));
+        break;
+      }
+      case 5: record_.Set(field_, Scalar{t, {}, 0, {}}); break;
+      default: break;
+    }
+    skip_depth_ = depth_;
+    return true;
+  }
+
+  bool Close() {
+    if (skip_depth_ != 0) {
+      if (depth_ == skip_depth_) skip_depth_ = 0;
+    } else if (depth_ == 4) {
+      FinishRecord();
+    }
+    --depth_;
+    return true;
+  }
+
+  void FinishRecord() {
+    Envelope& e = *envelope_;
+    RecordBuilder& r = record_;
+    Deployment& d = r.deployment;
+    if (r.deployed_model_type != JsonType::kString || d.deployed_model.empty()) {
+      std::string p = "deployment #" + std::to_string(record_index_) + ": missing deployed_model";
+      if (r.deployed_model_type && r.deployed_model_type != JsonType::kString) {
+        p += ": expected a string, got ";
+        p += TypeName(*r.deployed_model_type);
+      }
+      e.AddRecordProblem(std::move(p));
+      return;
+    }
+    if (!r.problems.empty()) {
+      const std::string prefix = "deployment " + Quote(d.deployed_model) + ": field ";
+      for (const auto& [field, message] : r.problems) {
+        e.AddRecordProblem(prefix + std::string(kFields[field].name) + ": " + message);
+      }
+    }
+    e.deployments.push_back(std::move(d));
+  }
+
+  std::string MissingEnvelopeMessage() const {
+    std::string out(kErrorPrefix);
+    std::string where;
+    for (const Envelope& e : envelopes_) {
+      if (!e.present) continue;
+      if (!where.empty()) where += " or ";
+      where += "\"" + std::string(e.name) + "\"";
+      if (e.deployments_type) where += " (got " + std::string(TypeName(*e.deployments_type)) + ")";
+    }
+    if (where.empty()) return out + "no \"output\" or \"data\" object at the top level";
+    return out + "no \"deployments\" array in " + where;
+  }
+
+  int depth_ = 0;       // containers open now
+  int skip_depth_ = 0;  // depth of the container being skipped; 0 when none
+  int envelope_key_ = -1;
+  int member_ = kOtherMember;
+  Field field_ = kUnknownField;
+  int64_t record_index_ = 0;
+  Envelope* envelope_ = nullptr;
+  std::array<Envelope, 2> envelopes_;
+  RecordBuilder record_;
+  std::string error_;
+};
+
+// ---------------------------------------------------------------- error bodies
+
+// SAX handler for {"code": ..., "message": ..., "request_id": ...}: reads the
+// top-level string members, skips everything else.
+class ApiErrorHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ApiErrorHandler> {
+ public:
+  bool Default() {
+    if (depth_ == 0) return NotAnObject();
+    if (depth_ == 1 && target_ != nullptr) target_->clear();  // a non-string: treat as absent
+    return true;
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (depth_ == 0) return NotAnObject();
+    if (depth_ == 1 && target_ != nullptr) AssignValidUtf8(std::string_view(s, n), *target_);
+    return true;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (depth_ != 1) return true;
+    const std::string_view key(s, n);
+    target_ = key == "code"         ? &result_.code
+              : key == "message"    ? &result_.message
+              : key == "request_id" ? &result_.request_id
+                                    : nullptr;
+    return true;
+  }
+  bool StartObject() { return Open(true); }
+  bool StartArray() { return Open(false); }
+  bool EndObject(rapidjson::SizeType) { return Close(); }
+  bool EndArray(rapidjson::SizeType) { return Close(); }
+
+  const std::string& error() const { return error_; }
+  ApiError Take() && { return std::move(result_); }
+
+ private:
+  bool NotAnObject() {
+    error_ = std::string(kErrorPrefix) + "error body is not a JSON object";
+    return false;
+  }
+  bool Open(bool is_object) {
+    if (depth_ >= kMaxJsonDepth) {
+      error_ = std::string(kErrorPrefix) + "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+      return false;
+    }
+    if (depth_ == 0 && !is_object) return NotAnObject();
+    if (depth_ == 1 && target_ != nullptr) target_->clear();
+    ++depth_;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+
+  int depth_ = 0;
+  std::string* target_ = nullptr;
+  ApiError result_;
+  std::string error_;
+};
+
+// ---------------------------------------------------------------- time
+
+constexpr bool IsLeapYear(int64_t y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
+
+constexpr int DaysInMonth(int64_t y, int m) {
+  constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && IsLeapYear(y) ? 29 : kDays[static_cast<std::size_t>(m - 1)];
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+// days_from_civil): plain arithmetic, no time zone database or locale.
+constexpr int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+static_assert(DaysFromCivil(1970, 1, 1) == 0);
+static_assert(DaysFromCivil(2000, 3, 1) == 11017);
+
+}  // namespace
+
+Result<DeploymentPage> ParseDeploymentPage(std::string_view body) {
+  PageHandler handler;
+  if (std::string error = RunReader(body, handler); !error.empty()) return Error{std::move(error)};
+  return std::move(handler).Finish();
+}
+
+Result<ApiError> ParseApiError(std::string_view body) {
+  ApiErrorHandler handler;
+  if (std::string error = RunReader(body, handler); !error.empty()) return Error{std::move(error)};
+  return std::move(handler).Take();
+}
+
+std::optional<int64_t> ParseApiTime(std::string_view text) {
+  std::size_t pos = 0;
+  const auto digits = [&](std::size_t count, int& out) {
+    if (text.size() - pos < count) return false;
+    int v = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+      const char c = text[pos + k];
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    pos += count;
+    out = v;
+    return true;
+  };
+  const auto literal = [&](char c) {
+    if (pos >= text.size() || text[pos] != c) return false;
+    ++pos;
+    return true;
+  };
+
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day)) return std::nullopt;
+  if (!literal('T') && !literal(' ')) return std::nullopt;
+  if (!digits(2, hour) || !literal(':') || !digits(2, minute) || !literal(':') || !digits(2, second)) {
+    return std::nullopt;
+  }
+  if (literal('.')) {
+    const std::size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    if (pos == start) return std::nullopt;
+  }
+  int offset_seconds = 0;
+  if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    const int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int oh = 0, om = 0;
+    if (!digits(2, oh) || !literal(':') || !digits(2, om) || oh > 23 || om > 59) return std::nullopt;
+    offset_seconds = sign * (oh * 3600 + om * 60);
+  } else {
+    literal('Z');
+  }
+  if (pos != text.size()) return std::nullopt;
+
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) return std::nullopt;
+  if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
+  return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+}
+
+}  // namespace dse::dashscope
