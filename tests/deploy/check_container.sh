@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Dockerfile and docker-compose.yml, without Docker: structure and
+# consistency checks, and the image's HEALTHCHECK command run for real
+# against a local HTTP server answering 200, then 503, then nothing.
+# shellcheck source=tests/deploy/lib.sh
+source "$(dirname "$0")/lib.sh" "$@"
+python3 "$HERE/check_container.py" "$ROOT" "$WORK"
