@@ -1,0 +1,193 @@
+#include "server_test_util.h"
+
+#include <crypt.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+namespace dse::server::testing {
+
+namespace {
+
+const char kText[] =
+    "# HELP dashscope_up 1 if the last poll succeeded.\n"
+    "# TYPE dashscope_up gauge\n"
+    "dashscope_up{account=\"intl\"} 1\n"
+    "dashscope_up{account=\"cn\"} 0\n"
+    "# HELP dashscope_deployment_capacity Capacity from the last background poll.\n"
+    "# TYPE dashscope_deployment_capacity gauge\n";
+
+void Run(const std::string& cmd) {
+  ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
+}
+
+std::vector<std::string> Split(const std::string& s, std::vector<size_t> cuts) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  for (size_t c : cuts) {
+    out.push_back(s.substr(at, c - at));
+    at = c;
+  }
+  out.push_back(s.substr(at));
+  return out;
+}
+
+}  // namespace
+
+FakeProvider::FakeProvider() {
+  std::string text = kText;
+  for (int i = 0; i < 200; ++i) {
+    text += "dashscope_deployment_capacity{account=\"intl\",workspace_id=\"ws\",deployed_model=\"dm-" +
+            std::to_string(i) + "\"} " + std::to_string(i % 7) + "\n";
+  }
+  plain_pieces = Split(text, {10, 100, text.size() / 2});
+  const std::string gz = Gzip(text);
+  gzip_pieces = Split(gz, {10, gz.size() / 3, gz.size() / 2});
+
+  metrics::AccountView intl;
+  intl.name = "intl";
+  intl.base_url = "https://dashscope-intl.aliyuncs.com";
+  metrics::AccountView cn;
+  cn.name = "cn";
+  cn.base_url = "https://dashscope.aliyuncs.com";
+  status.accounts = {intl, cn};
+  status.version = "9.9.9";
+  status.revision = "deadbeef";
+}
+
+metrics::ScrapeBody FakeProvider::Scrape(bool gzip) {
+  (gzip ? scrapes_gzip : scrapes_plain)++;
+  std::vector<std::string> copy;
+  {
+    std::lock_guard lock(mu);
+    copy = gzip ? gzip_pieces : plain_pieces;
+  }
+  auto owner = std::make_shared<std::vector<std::string>>(std::move(copy));
+  metrics::ScrapeBody body;
+  for (const std::string& p : *owner) {
+    body.pieces.push_back(p);
+    body.size += p.size();
+  }
+  body.gzip = gzip;
+  body.keep_alive = owner;
+  return body;
+}
+
+metrics::StatusView FakeProvider::Status() {
+  std::lock_guard lock(mu);
+  return status;
+}
+
+std::string FakeProvider::Text() const {
+  std::lock_guard lock(mu);
+  std::string out;
+  for (const auto& p : plain_pieces) out += p;
+  return out;
+}
+
+std::string FakeProvider::GzipBytes() const {
+  std::lock_guard lock(mu);
+  std::string out;
+  for (const auto& p : gzip_pieces) out += p;
+  return out;
+}
+
+std::string Gzip(const std::string& text) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, static_cast<uLong>(text.size())) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string Gunzip(const std::string& bytes) {
+  z_stream zs{};
+  EXPECT_EQ(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  zs.avail_in = static_cast<uInt>(bytes.size());
+  std::string out;
+  char buf[16384];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - zs.avail_out);
+  }
+  EXPECT_EQ(rc, Z_STREAM_END) << "not one complete gzip member";
+  EXPECT_EQ(zs.avail_in, 0u) << "bytes after the gzip member";
+  inflateEnd(&zs);
+  return out;
+}
+
+std::string Bcrypt(const std::string& password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  EXPECT_NE(crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof salt), nullptr);
+  auto data = std::make_unique<crypt_data>();
+  const char* h = crypt_rn(password.c_str(), salt, data.get(), static_cast<int>(sizeof(crypt_data)));
+  EXPECT_NE(h, nullptr);
+  return h ? h : "";
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "dse_server_test.XXXXXX").string();
+  char* made = mkdtemp(tmpl.data());
+  EXPECT_NE(made, nullptr);
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+CertFiles MakeSelfSigned(const TempDir& dir, const std::string& name, const std::string& cn) {
+  CertFiles f{dir.File(name + ".crt"), dir.File(name + ".key")};
+  Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=" + cn +
+      " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + f.key + " -out " + f.cert);
+  return f;
+}
+
+ClientCerts MakeClientCerts(const TempDir& dir) {
+  ClientCerts c;
+  c.ca_cert = dir.File("ca.crt");
+  const std::string ca_key = dir.File("ca.key");
+  Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=test-ca"
+      " -keyout " + ca_key + " -out " + c.ca_cert);
+  c.client = {dir.File("client.crt"), dir.File("client.key")};
+  const std::string csr = dir.File("client.csr");
+  Run("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=scraper -keyout " +
+      c.client.key + " -out " + csr);
+  Run("openssl x509 -req -in " + csr + " -CA " + c.ca_cert + " -CAkey " + ca_key +
+      " -CAcreateserial -days 1 -out " + c.client.cert);
+  return c;
+}
+
+uint64_t CountOf(const HttpServer& server, const std::string& handler, int code) {
+  for (const RequestCount& c : server.RequestCounts()) {
+    if (c.handler == handler && c.code == code) return c.count;
+  }
+  return 0;
+}
+
+uint64_t WaitForCount(const HttpServer& server, const std::string& handler, int code, uint64_t want) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  uint64_t n = CountOf(server, handler, code);
+  while (n < want && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    n = CountOf(server, handler, code);
+  }
+  return n;
+}
+
+}  // namespace dse::server::testing

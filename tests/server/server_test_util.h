@@ -1,0 +1,77 @@
+// Helpers for the in-process server tests: a fake provider, temp files,
+// certificates and bcrypt hashes made at test time.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/http_server.h"
+
+namespace dse::server::testing {
+
+// Serves a fixed exposition split into pieces, as the real snapshot does.
+// Each scrape gets freshly allocated pieces that only the ScrapeBody keeps
+// alive, so a body that outlived its owner would show up under ASan.
+class FakeProvider : public MetricsProvider {
+ public:
+  FakeProvider();
+
+  metrics::ScrapeBody Scrape(bool gzip) override;
+  metrics::StatusView Status() override;
+  bool Ready() override { return ready.load(); }
+
+  std::string Text() const;         // what the plain pieces concatenate to
+  std::string GzipBytes() const;    // what the gzip pieces concatenate to
+
+  std::atomic<bool> ready{false};
+  std::atomic<int> scrapes_plain{0};
+  std::atomic<int> scrapes_gzip{0};
+
+  mutable std::mutex mu;
+  std::vector<std::string> plain_pieces;  // guarded by mu
+  std::vector<std::string> gzip_pieces;   // guarded by mu; one gzip member
+  metrics::StatusView status;             // guarded by mu
+};
+
+// One gzip member of `text` (zlib, windowBits 31).
+std::string Gzip(const std::string& text);
+// Inflates one gzip member; fails the test on error.
+std::string Gunzip(const std::string& bytes);
+
+// A bcrypt hash ($2b$, cost 5) made now with libcrypt.
+std::string Bcrypt(const std::string& password);
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CertFiles {
+  std::string cert;
+  std::string key;
+};
+// A self-signed certificate for CN=<cn>, SAN localhost and 127.0.0.1.
+CertFiles MakeSelfSigned(const TempDir& dir, const std::string& name, const std::string& cn);
+// A CA, and a client certificate it signed.
+struct ClientCerts {
+  std::string ca_cert;
+  CertFiles client;
+};
+ClientCerts MakeClientCerts(const TempDir& dir);
+
+// Waits (up to 5s) until the server has counted `want` responses for
+// handler/code: counting happens after the response has been written.
+uint64_t WaitForCount(const HttpServer& server, const std::string& handler, int code, uint64_t want);
+uint64_t CountOf(const HttpServer& server, const std::string& handler, int code);
+
+}  // namespace dse::server::testing
