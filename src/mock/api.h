@@ -46,7 +46,7 @@ class MockApi {
   void PostTick(const httplib::Request& req, httplib::Response& res);
   void PostReset(const httplib::Request& req, httplib::Response& res);
   void GetState(const httplib::Request& req, httplib::Response& res);
-  // POST /mock/deployments: count= | set= | add= | remove= (see README)
+  // POST /mock/deployments: count= | set= | add= | remove= (fields: see Usage())
   void PostDeployments(const httplib::Request& req, httplib::Response& res);
   // POST, GET, DELETE /mock/faults
   void PostFault(const httplib::Request& req, httplib::Response& res);

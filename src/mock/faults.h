@@ -23,7 +23,7 @@ enum class FaultKind {
   kHtml,         // a gateway's HTML error page
   kDelay,        // wait, then answer normally
   kTruncate,     // full Content-Length, part of the body, then close
-  kOversize,     // a valid JSON body of `bytes` bytes
+  kOversize,     // a valid JSON body of `bytes` bytes (never less than the page itself)
   kDeep,         // arrays nested `depth` deep inside the envelope
   kWrongTypes,   // capacity a string, status a number, a record without id
   kDuplicates,   // the page repeats the previous page's entries

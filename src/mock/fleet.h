@@ -38,8 +38,10 @@
 // models, capacities and dates come from the seed.
 //
 // Admin edits: Pin() freezes a deployment at its current view plus the given
-// overrides (it leaves its schedule role); Add() appends one that follows the
-// "created" role from the current tick unless a status is given.
+// overrides (it leaves its schedule role; gmt_modified = the current tick).
+// Add() appends a qwen-plus, plan mu, capacity 1 deployment that follows the
+// "created" role from the current tick, or, when a status is given, stays as
+// given (ready_capacity = capacity if RUNNING, else 0, unless set).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,7 @@
 #include "mock/server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <utility>
@@ -18,6 +19,12 @@ MockServer::MockServer(ServerOptions server, ApiOptions api, FleetOptions fleet)
   const size_t threads = options_.threads == 0 ? 1 : options_.threads;
   http_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_->set_payload_max_length(1 << 20);
+  // httplib's default adds SO_REUSEPORT, which lets a second mock bind the
+  // same port and silently share its traffic; a busy port must be an error.
+  http_->set_socket_options([](int sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   http_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
     // Never headers: the Authorization header carries the key.
     if (log::Enabled(log::Level::kDebug)) {
