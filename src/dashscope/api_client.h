@@ -1,0 +1,68 @@
+// One HTTP request to the DashScope list endpoint, classified into the error
+// codes of the contract. The only user of cpp-httplib's client.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/duration.h"
+#include "config/config.h"
+#include "dashscope/deployment.h"
+
+namespace dse::dashscope {
+
+// What became of one request.
+struct RequestOutcome {
+  bool ok = false;
+  DeploymentPage page;  // when ok
+  // When not ok: the label for dashscope_api_errors_total (the API's `code`,
+  // or timeout, connection, tls, invalid_response, http_<status>).
+  std::string error_code;
+  std::string error_message;  // for logs; never contains the key
+  int http_status = 0;        // 0 when no response arrived
+  bool retryable = false;
+  std::optional<Duration> retry_after;
+  double duration_seconds = 0;
+};
+
+// Sends GET requests for pages; an interface so that pagination and retries
+// are tested without sockets.
+class PageFetcher {
+ public:
+  virtual ~PageFetcher() = default;
+  // `timeout` bounds the whole request (connect, headers and body).
+  virtual RequestOutcome FetchPage(int64_t page_no, int page_size, Duration timeout) = 0;
+  // Aborts a request in flight from another thread (shutdown).
+  virtual void Cancel() = 0;
+};
+
+struct ClientOptions {
+  std::string user_agent;
+  size_t max_response_bytes = 32u * 1024 * 1024;
+  // Proxy settings as read from the environment (HTTPS_PROXY, HTTP_PROXY,
+  // NO_PROXY and their lower-case forms).
+  std::string https_proxy;
+  std::string http_proxy;
+  std::string no_proxy;
+};
+ClientOptions ClientOptionsFromEnvironment(std::string user_agent, size_t max_response_bytes);
+
+// The real thing, over cpp-httplib (HTTPS with the system CA bundle).
+std::unique_ptr<PageFetcher> MakeHttpPageFetcher(const config::Account& account,
+                                                 ClientOptions options);
+
+// Classifies a non-2xx response: the DashScope `code` from a JSON error body
+// when it has a usable one, else http_<status>. Exposed for tests.
+std::string ErrorCodeFor(int http_status, std::string_view body);
+// 5xx and 429 are retried; other statuses are not.
+bool IsRetryableStatus(int http_status);
+// Retry-After as delta-seconds or an HTTP date, relative to `now`.
+std::optional<Duration> ParseRetryAfter(std::string_view value,
+                                        std::chrono::system_clock::time_point now);
+// Whether `host` is excluded from proxying by a NO_PROXY list.
+bool NoProxyMatches(std::string_view no_proxy, std::string_view host);
+
+}  // namespace dse::dashscope

@@ -1,0 +1,70 @@
+// One poll of one account: every page of the list, with retries, de-duplicated
+// and always terminating.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/duration.h"
+#include "common/stop_signal.h"
+#include "dashscope/api_client.h"
+#include "dashscope/deployment.h"
+
+namespace dse::dashscope {
+
+// Never more pages than this in one poll, whatever `total` says (200,000
+// deployments at the largest page size).
+inline constexpr int64_t kMaxPagesPerPoll = 1000;
+
+struct ListOptions {
+  int page_size = 200;
+  int max_retries = 2;
+  Duration retry_base_delay{500};
+  Duration request_timeout{10000};
+};
+
+struct PollResult {
+  bool ok = false;
+  bool cancelled = false;  // stopped by shutdown; nothing to publish
+  std::vector<Deployment> deployments;
+  std::string error_code;  // of the request that failed the poll, when one did
+  std::string error;       // why the poll failed; never contains the key
+  int pages = 0;
+  int requests = 0;
+  size_t duplicates = 0;
+  std::vector<std::string> problems;  // from every page, in order
+  // Set when the API asked us to wait (Retry-After): no request before then.
+  std::optional<std::chrono::steady_clock::time_point> not_before;
+  std::optional<Duration> retry_after;
+};
+
+// Told about every request sent (for metrics).
+using RequestObserver = std::function<void(const RequestOutcome&)>;
+
+class DeploymentLister {
+ public:
+  DeploymentLister(PageFetcher& fetcher, ListOptions options, const Clock& clock,
+                   const StopSignal& stop, RequestObserver observer, uint64_t seed = std::random_device{}());
+
+  // Lists every page; gives up at `deadline` (steady clock).
+  PollResult ListAll(std::chrono::steady_clock::time_point deadline);
+
+ private:
+  // One page with retries; returns the last outcome.
+  RequestOutcome FetchWithRetries(int64_t page_no, std::chrono::steady_clock::time_point deadline,
+                                  PollResult& result);
+
+  PageFetcher& fetcher_;
+  const ListOptions options_;
+  const Clock& clock_;
+  const StopSignal& stop_;
+  RequestObserver observer_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace dse::dashscope

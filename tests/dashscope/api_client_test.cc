@@ -1,0 +1,178 @@
+#include "dashscope/api_client.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <thread>
+
+namespace dse::dashscope {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ErrorCodeFor, UsesDashScopeCodeElseHttpStatus) {
+  EXPECT_EQ(ErrorCodeFor(401, R"({"request_id":"r","code":"InvalidApiKey","message":"Invalid API-key provided."})"),
+            "InvalidApiKey");
+  EXPECT_EQ(ErrorCodeFor(429, R"({"code":"Throttling.RateQuota"})"), "Throttling.RateQuota");
+  EXPECT_EQ(ErrorCodeFor(502, "<html><body>Bad Gateway</body></html>"), "http_502");
+  EXPECT_EQ(ErrorCodeFor(500, R"({"code":""})"), "http_500");
+  // A code that would make a bad label value is not trusted.
+  EXPECT_EQ(ErrorCodeFor(400, R"({"code":"bad code\n"})"), "http_400");
+  EXPECT_EQ(ErrorCodeFor(400, "{\"code\":\"" + std::string(100, 'x') + "\"}"), "http_400");
+}
+
+TEST(IsRetryableStatus, ServerErrorsAndThrottlingOnly) {
+  for (int s : {429, 500, 502, 503, 504}) EXPECT_TRUE(IsRetryableStatus(s)) << s;
+  for (int s : {400, 401, 403, 404, 409}) EXPECT_FALSE(IsRetryableStatus(s)) << s;
+}
+
+TEST(ParseRetryAfter, SecondsAndHttpDate) {
+  const auto now = std::chrono::system_clock::from_time_t(784111777);  // Sun, 06 Nov 1994 08:49:37 GMT
+  EXPECT_EQ(ParseRetryAfter("120", now), Duration(120000));
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:50:07 GMT", now), Duration(30000));
+  EXPECT_EQ(ParseRetryAfter("Sun, 06 Nov 1994 08:00:00 GMT", now), Duration(0));
+  EXPECT_FALSE(ParseRetryAfter("soon", now).has_value());
+  EXPECT_FALSE(ParseRetryAfter("", now).has_value());
+  EXPECT_FALSE(ParseRetryAfter("-5", now).has_value());
+}
+
+TEST(NoProxyMatches, HostsSuffixesAndStar) {
+  EXPECT_TRUE(NoProxyMatches("localhost,.aliyuncs.com", "dashscope.aliyuncs.com"));
+  EXPECT_TRUE(NoProxyMatches("aliyuncs.com", "dashscope.aliyuncs.com"));
+  EXPECT_FALSE(NoProxyMatches("cs.com", "dashscope.aliyuncs.com"));
+  EXPECT_TRUE(NoProxyMatches(" 127.0.0.1 ", "127.0.0.1"));
+  EXPECT_TRUE(NoProxyMatches("*", "anything"));
+  EXPECT_FALSE(NoProxyMatches("", "anything"));
+  EXPECT_TRUE(NoProxyMatches("example.com:443", "example.com"));
+}
+
+// A loopback server whose list handler each test sets.
+class ApiClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    server_.Get("/api/v1/deployments", [this](const httplib::Request& req, httplib::Response& res) {
+      last_auth_ = req.get_header_value("Authorization");
+      last_workspace_ = req.get_header_value("X-DashScope-WorkSpace");
+      last_user_agent_ = req.get_header_value("User-Agent");
+      last_query_ = req.get_param_value("page_no") + "/" + req.get_param_value("page_size");
+      handler_(req, res);
+    });
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() before the accept loop has started would be lost.
+    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
+    account_.name = "t";
+    account_.base_url = "http://127.0.0.1:" + std::to_string(port_);
+    account_.api_key = "sk-test-SECRET";
+    account_.workspace = "llm-ws";
+  }
+  void TearDown() override {
+    server_.stop();
+    thread_.join();
+  }
+  std::unique_ptr<PageFetcher> Fetcher(size_t max_bytes = 1 << 20) {
+    ClientOptions o;
+    o.user_agent = "dashscope_exporter/test";
+    o.max_response_bytes = max_bytes;
+    return MakeHttpPageFetcher(account_, o);
+  }
+
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  config::Account account_;
+  std::function<void(const httplib::Request&, httplib::Response&)> handler_;
+  std::string last_auth_, last_workspace_, last_user_agent_, last_query_;
+};
+
+TEST_F(ApiClientTest, SendsAuthWorkspaceAndPaging) {
+  handler_ = [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"output":{"total":1,"deployments":[{"deployed_model":"m1","capacity":2}]}})",
+                    "application/json");
+  };
+  auto out = Fetcher()->FetchPage(3, 50, 2s);
+  ASSERT_TRUE(out.ok) << out.error_message;
+  EXPECT_EQ(out.page.deployments.at(0).capacity, 2);
+  EXPECT_EQ(last_auth_, "Bearer sk-test-SECRET");
+  EXPECT_EQ(last_workspace_, "llm-ws");
+  EXPECT_EQ(last_user_agent_, "dashscope_exporter/test");
+  EXPECT_EQ(last_query_, "3/50");
+}
+
+TEST_F(ApiClientTest, ClassifiesApiErrorWithRetryAfter) {
+  handler_ = [](const httplib::Request&, httplib::Response& res) {
+    res.status = 429;
+    res.set_header("Retry-After", "7");
+    res.set_content(R"({"request_id":"abc","code":"Throttling","message":"Requests throttled"})",
+                    "application/json");
+  };
+  auto out = Fetcher()->FetchPage(1, 200, 2s);
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.error_code, "Throttling");
+  EXPECT_TRUE(out.retryable);
+  EXPECT_EQ(out.retry_after, Duration(7000));
+  EXPECT_EQ(out.error_message, "HTTP 429 Throttling: Requests throttled (request_id abc)");
+}
+
+TEST_F(ApiClientTest, HtmlGatewayPageIsHttpStatus) {
+  handler_ = [](const httplib::Request&, httplib::Response& res) {
+    res.status = 502;
+    res.set_content("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html");
+  };
+  auto out = Fetcher()->FetchPage(1, 200, 2s);
+  EXPECT_EQ(out.error_code, "http_502");
+  EXPECT_TRUE(out.retryable);
+}
+
+TEST_F(ApiClientTest, InvalidJsonIsInvalidResponse) {
+  handler_ = [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(R"({"output":{"deployments":[{"deployed_model":)", "application/json");
+  };
+  auto out = Fetcher()->FetchPage(1, 200, 2s);
+  EXPECT_EQ(out.error_code, "invalid_response");
+  EXPECT_FALSE(out.retryable);
+}
+
+TEST_F(ApiClientTest, OversizedBodyIsRefused) {
+  handler_ = [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(2 << 20, ' ') + "{}", "application/json");
+  };
+  auto out = Fetcher(1 << 20)->FetchPage(1, 200, 2s);
+  EXPECT_EQ(out.error_code, "invalid_response");
+  EXPECT_EQ(out.error_message, "response body larger than max_response_bytes (1048576 bytes)");
+}
+
+TEST_F(ApiClientTest, HangIsTimeout) {
+  handler_ = [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(1500ms);
+    res.set_content("{}", "application/json");
+  };
+  const auto start = std::chrono::steady_clock::now();
+  auto out = Fetcher()->FetchPage(1, 200, 300ms);
+  EXPECT_EQ(out.error_code, "timeout");
+  EXPECT_TRUE(out.retryable);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
+}
+
+TEST_F(ApiClientTest, ConnectionRefusedIsConnection) {
+  account_.base_url = "http://127.0.0.1:1";
+  auto out = Fetcher()->FetchPage(1, 200, 1s);
+  EXPECT_EQ(out.error_code, "connection");
+  EXPECT_TRUE(out.retryable);
+}
+
+TEST_F(ApiClientTest, KeyNeverInErrorMessages) {
+  handler_ = [](const httplib::Request& req, httplib::Response& res) {
+    res.status = 401;
+    // A hostile or buggy server echoing the header back.
+    res.set_content(R"({"code":"InvalidApiKey","message":"bad key )" + req.get_header_value("Authorization") + "\"}",
+                    "application/json");
+  };
+  auto out = Fetcher()->FetchPage(1, 200, 2s);
+  EXPECT_EQ(out.error_code, "InvalidApiKey");
+  EXPECT_EQ(out.error_message.find("sk-test-SECRET"), std::string::npos) << out.error_message;
+}
+
+}  // namespace
+}  // namespace dse::dashscope
