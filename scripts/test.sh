@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds and runs every test: the CI build (warnings
+# as errors) with the whole suite, the same suite under ASan+UBSan and under
+# TSan, each fuzzer for a bounded time, and one pass of the micro-benchmarks.
+#   scripts/test.sh            everything (what .ci/run does)
+#   scripts/test.sh --quick    the CI build and its suite only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs=$(nproc)
+revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+started=$(date +%s)
+phase() { printf '\n=== %s (%ds elapsed)\n' "$1" $(( $(date +%s) - started )); }
+
+phase "install dependencies"
+scripts/install-deps.sh test
+
+phase "CI build"
+cmake --preset ci -DDSE_REVISION="$revision" >/dev/null
+cmake --build --preset ci -j "$jobs"
+
+phase "tests (CI build)"
+ctest --preset ci -j "$jobs" --timeout 600
+
+if [ "$quick" -eq 1 ]; then exit 0; fi
+
+phase "micro-benchmarks, one short pass (no timings asserted)"
+for b in build/ci/bench/*_bench; do
+  [ -x "$b" ] || continue
+  "$b" --benchmark_min_time=0.01 >/dev/null
+  echo "ran $(basename "$b")"
+done
+
+phase "fuzzers"
+scripts/fuzz.sh 45
+
+for preset in asan tsan; do
+  phase "$preset build"
+  cmake --preset "$preset" -DDSE_REVISION="$revision" >/dev/null
+  cmake --build --preset "$preset" -j "$jobs"
+  phase "tests under $preset"
+  ctest --preset "$preset" -j "$jobs" --timeout 900
+done
+
+phase "done"
