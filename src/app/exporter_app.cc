@@ -1,5 +1,7 @@
 #include "app/exporter_app.h"
 
+#include <sys/stat.h>
+
 #include <set>
 #include <thread>
 
@@ -12,6 +14,19 @@ namespace {
 bool SameAccount(const config::Account& a, const config::Account& b) {
   return a.name == b.name && a.base_url == b.base_url && a.workspace == b.workspace &&
          a.api_key == b.api_key;
+}
+
+// Secrets readable by group or others are one `ls` away from leaking; the
+// exporter still starts (the file may be on a volume it cannot chmod) but says so.
+void WarnIfReadableByOthers(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return;
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    log::Warn("secret file is accessible to group or others; chmod 600 it",
+              {{"file", path}, {"holds", std::string(what)}, {"mode", mode}});
+  }
 }
 
 }  // namespace
@@ -28,7 +43,14 @@ Result<LoadedConfig> LoadConfigs(const Flags& flags) {
     if (!web.ok()) return Error{web.error()};
     loaded.web = std::move(web).value();
   }
-  for (const auto& a : loaded.config.accounts) log::AddSecret(a.api_key);
+  for (const auto& a : loaded.config.accounts) {
+    log::AddSecret(a.api_key);
+    constexpr std::string_view kFilePrefix = "file ";
+    if (a.api_key_source.rfind(kFilePrefix, 0) == 0) {
+      WarnIfReadableByOthers(a.api_key_source.substr(kFilePrefix.size()), "API key of account " + a.name);
+    }
+  }
+  if (loaded.web && loaded.web->tls) WarnIfReadableByOthers(loaded.web->tls->key_file, "TLS private key");
   return loaded;
 }
 
