@@ -37,6 +37,12 @@ RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime de
     ++result.requests;
     if (stop_.stopped()) return out;
     if (observer_) observer_(out);
+    // The API's request to wait binds every later request to this account,
+    // retried or not, in this poll or the next.
+    if (out.retry_after) {
+      result.retry_after = out.retry_after;
+      result.not_before = clock_.SteadyNow() + *out.retry_after;
+    }
     if (out.ok || !out.retryable || attempt >= options_.max_retries) return out;
 
     // Full jitter: a uniformly random wait up to base * 2^attempt, so that many
@@ -44,11 +50,7 @@ RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime de
     const int64_t cap_ms = options_.retry_base_delay.count() << std::min(attempt, 20);
     std::uniform_int_distribution<int64_t> jitter(0, std::max<int64_t>(cap_ms, 0));
     Duration wait{jitter(rng_)};
-    if (out.retry_after) {
-      wait = std::max(wait, *out.retry_after);
-      result.retry_after = out.retry_after;
-      result.not_before = clock_.SteadyNow() + *out.retry_after;
-    }
+    if (out.retry_after) wait = std::max(wait, *out.retry_after);
     if (clock_.SteadyNow() + wait + kMinRequestTime > deadline) return out;
     if (stop_.WaitFor(wait)) return out;
   }

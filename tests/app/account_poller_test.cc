@@ -1,0 +1,170 @@
+#include "app/account_poller.h"
+
+#include <gtest/gtest.h>
+
+#include <functional>
+
+namespace dse::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FakeFetcher : public dashscope::PageFetcher {
+ public:
+  std::function<dashscope::RequestOutcome(int64_t)> serve;
+  int requests = 0;
+  dashscope::RequestOutcome FetchPage(int64_t page_no, int, Duration) override {
+    ++requests;
+    return serve(page_no);
+  }
+  void Cancel() override {}
+};
+
+// Steady time moves only when the test says so.
+class FakeClock : public Clock {
+ public:
+  std::chrono::steady_clock::time_point steady{std::chrono::steady_clock::time_point{} + 1000h};
+  std::chrono::system_clock::time_point system{std::chrono::system_clock::from_time_t(1'800'000'000)};
+  std::chrono::steady_clock::time_point SteadyNow() const override { return steady; }
+  std::chrono::system_clock::time_point SystemNow() const override { return system; }
+  void Advance(Duration d) {
+    steady += d;
+    system += d;
+  }
+};
+
+dashscope::RequestOutcome Good(std::vector<std::string> ids) {
+  dashscope::RequestOutcome o;
+  o.ok = true;
+  o.page.total = static_cast<int64_t>(ids.size());
+  for (auto& id : ids) {
+    dashscope::Deployment d;
+    d.deployed_model = id;
+    d.capacity = 1;
+    o.page.deployments.push_back(d);
+  }
+  return o;
+}
+
+dashscope::RequestOutcome Bad(std::string code) {
+  dashscope::RequestOutcome o;
+  o.error_code = std::move(code);
+  o.error_message = "HTTP 401 " + o.error_code;
+  return o;
+}
+
+struct PollerTest : ::testing::Test {
+  FakeClock clock;
+  metrics::ExporterMetrics metrics{"v", "r"};
+  metrics::ExpositionStore store;
+  FakeFetcher* fetcher = nullptr;
+  std::unique_ptr<AccountPoller> poller;
+
+  void Make(PollSettings settings = {}) {
+    metrics::AccountView v;
+    v.name = "a";
+    store.SetAccounts({v});
+    auto f = std::make_unique<FakeFetcher>();
+    fetcher = f.get();
+    config::Account account;
+    account.name = "a";
+    account.base_url = "http://127.0.0.1:1";
+    settings.list.max_retries = 0;
+    poller = std::make_unique<AccountPoller>(account, settings, metrics, store, clock, std::move(f));
+  }
+  std::string Text() {
+    std::string s;
+    for (auto p : metrics::AssembleScrapeBody(store.Current(), metrics.RenderText({}), false).pieces) s += p;
+    return s;
+  }
+  bool Has(const std::string& line) { return Text().find("\n" + line + "\n") != std::string::npos; }
+};
+
+TEST_F(PollerTest, FailedPollKeepsLastGoodDataAndSetsUpToZero) {
+  Make();
+  fetcher->serve = [](int64_t) { return Good({"m1"}); };
+  EXPECT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(R"(dashscope_up{account="a"} 1)"));
+  fetcher->serve = [](int64_t) { return Bad("InvalidApiKey"); };
+  clock.Advance(60s);
+  EXPECT_FALSE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(R"(dashscope_up{account="a"} 0)"));
+  EXPECT_TRUE(Has(R"(dashscope_deployment_capacity{account="a",workspace_id="",deployed_model="m1"} 1)"));
+  EXPECT_TRUE(Has(R"(dashscope_api_errors_total{account="a",code="InvalidApiKey"} 1)"));
+  EXPECT_TRUE(Has(R"(dashscope_poll_failures_total{account="a"} 1)"));
+  EXPECT_TRUE(Has(R"(dashscope_last_successful_poll_timestamp_seconds{account="a"} 1800000000)"));
+  EXPECT_EQ(store.Accounts()[0]->view.last_error, "page 1: HTTP 401 InvalidApiKey");
+}
+
+TEST_F(PollerTest, DataOlderThanMaxStalenessIsDropped) {
+  PollSettings s;
+  s.max_staleness = std::chrono::duration_cast<Duration>(5min);
+  Make(s);
+  fetcher->serve = [](int64_t) { return Good({"m1"}); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  fetcher->serve = [](int64_t) { return Bad("InternalError"); };
+  clock.Advance(4min);
+  poller->PollOnce();
+  EXPECT_NE(Text().find("deployed_model=\"m1\""), std::string::npos);
+  clock.Advance(2min);
+  poller->PollOnce();
+  EXPECT_EQ(Text().find("deployed_model=\"m1\""), std::string::npos);
+  EXPECT_TRUE(Has(R"(dashscope_stale_data_dropped{account="a"} 1)"));
+  EXPECT_TRUE(Has(R"(dashscope_deployments{account="a"} 0)"));
+  EXPECT_TRUE(store.Accounts()[0]->view.data_dropped_as_stale);
+}
+
+TEST_F(PollerTest, VanishedDeploymentsGoAtTheNextGoodPoll) {
+  Make();
+  fetcher->serve = [](int64_t) { return Good({"m1", "m2"}); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  fetcher->serve = [](int64_t) { return Good({"m2"}); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  EXPECT_EQ(Text().find("deployed_model=\"m1\""), std::string::npos);
+  EXPECT_TRUE(Has(R"(dashscope_deployments{account="a"} 1)"));
+}
+
+TEST_F(PollerTest, RetryAfterLongerThanAPollSkipsRequests) {
+  Make();
+  fetcher->serve = [](int64_t) {
+    auto o = Bad("Throttling");
+    o.retryable = true;
+    o.retry_after = std::chrono::duration_cast<Duration>(10min);
+    return o;
+  };
+  EXPECT_FALSE(poller->PollOnce().ok);
+  EXPECT_EQ(fetcher->requests, 1);
+  EXPECT_TRUE(Has(R"(dashscope_api_throttled_until_timestamp_seconds{account="a"} 1800000600)"));
+  clock.Advance(1min);
+  auto r = poller->PollOnce();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(fetcher->requests, 1);  // no request before Retry-After has passed
+  EXPECT_EQ(r.error, "API asked to wait (Retry-After) 9m more; no request sent");
+  clock.Advance(10min);
+  fetcher->serve = [](int64_t) { return Good({"m1"}); };
+  EXPECT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(R"(dashscope_api_throttled_until_timestamp_seconds{account="a"} 0)"));
+}
+
+TEST_F(PollerTest, BadRecordsAreCountedByKind) {
+  Make();
+  fetcher->serve = [](int64_t) {
+    auto o = Good({"m1"});
+    o.page.problems = {"deployment #1: missing deployed_model",
+                       "deployment \"m1\": field capacity: expected a number, got string",
+                       "deployment \"m1\": field name: invalid UTF-8 replaced"};
+    return o;
+  };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(R"(dashscope_record_problems_total{account="a",problem="missing_deployed_model"} 1)"));
+  EXPECT_TRUE(Has(R"(dashscope_record_problems_total{account="a",problem="wrong_type"} 1)"));
+  EXPECT_TRUE(Has(R"(dashscope_record_problems_total{account="a",problem="invalid_utf8"} 1)"));
+}
+
+TEST(PollDeadline, ShorterThanTheInterval) {
+  EXPECT_EQ(PollDeadline(Duration(60000)), Duration(54000));
+  EXPECT_LT(PollDeadline(Duration(100)), Duration(100));
+}
+
+}  // namespace
+}  // namespace dse::app
