@@ -473,6 +473,15 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
         break;
       }
     }
+    // An account without deployments may come back as `"deployments": null`
+    // or with no list at all beside `"total": 0`: an empty page, not an error,
+    // or such an account could never become ready.
+    for (Envelope& e : envelopes_) {
+      if (chosen != nullptr) break;
+      const bool null_list = e.deployments_type == JsonType::kNull;
+      const bool no_list_none_total = !e.deployments_type && e.meta[kTotal] == 0;
+      if (e.present && (null_list || no_list_none_total)) chosen = &e;
+    }
     if (chosen == nullptr) return Error{MissingEnvelopeMessage()};
     Envelope& e = *chosen;
     DeploymentPage page;

@@ -314,14 +314,21 @@ TEST(ParseDeploymentPage, MissingDeploymentsArrayNamesWhatIsMissing) {
   EXPECT_EQ(ParseError("{}"), "invalid_response: no \"output\" or \"data\" object at the top level");
   EXPECT_EQ(ParseError(R"({"output":"ok","data":[1]})"),
             "invalid_response: no \"output\" or \"data\" object at the top level");
-  EXPECT_EQ(ParseError(R"({"output":{"total":0}})"), "invalid_response: no \"deployments\" array in \"output\"");
+  EXPECT_EQ(ParseError(R"({"output":{"total":3}})"), "invalid_response: no \"deployments\" array in \"output\"");
   EXPECT_EQ(ParseError(R"({"data":{"deployments":{}}})"),
             "invalid_response: no \"deployments\" array in \"data\" (got object)");
-  EXPECT_EQ(ParseError(R"({"output":{"deployments":null},"data":{}})"),
-            "invalid_response: no \"deployments\" array in \"output\" (got null) or \"data\"");
+  EXPECT_EQ(ParseError(R"({"output":{"deployments":"none"},"data":{}})"),
+            "invalid_response: no \"deployments\" array in \"output\" (got string) or \"data\"");
   // Only the envelope holds the page, not a nested look-alike.
   EXPECT_EQ(ParseError(R"({"meta":{"output":{"deployments":[]}},"output":{"result":{"deployments":[]}}})"),
             "invalid_response: no \"deployments\" array in \"output\"");
+}
+
+TEST(ParseDeploymentPage, AccountWithoutDeploymentsIsAnEmptyPage) {
+  // An empty account must not fail every poll: a null list, or no list beside total 0.
+  EXPECT_TRUE(MustParse(R"({"output":{"total":0,"deployments":null}})").deployments.empty());
+  EXPECT_TRUE(MustParse(R"({"data":{"total":0}})").deployments.empty());
+  EXPECT_EQ(MustParse(R"({"output":{"total":0}})").total, 0);
 }
 
 TEST(ParseDeploymentPage, EnvelopeChoice) {
