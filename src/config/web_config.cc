@@ -1,0 +1,271 @@
+#include "config/web_config.h"
+
+#include <algorithm>
+#include <exception>
+#include <optional>
+#include <utility>
+
+#include "config/strict_yaml.h"
+
+namespace dse::config {
+namespace {
+
+using detail::Describe;
+using detail::JoinPath;
+using detail::Located;
+using detail::Quote;
+using detail::Source;
+
+// unauthenticated_paths is our extension; the rest is exporter-toolkit's
+// format, of which we support the part listed here.
+constexpr std::string_view kTopKeys[] = {"tls_server_config", "http_server_config", "basic_auth_users",
+                                         "unauthenticated_paths"};
+constexpr std::string_view kTlsKeys[] = {"cert_file", "key_file", "client_ca_file", "client_auth_type",
+                                         "min_version"};
+constexpr std::string_view kHttpKeys[] = {"http2", "headers"};
+
+// exporter-toolkit lets only these headers be set, some only to fixed values,
+// so that a web config cannot change how the exporter's answers are read.
+constexpr std::string_view kNoSniff[] = {"nosniff"};
+constexpr std::string_view kFrameOptions[] = {"deny", "sameorigin"};
+struct AllowedHeader {
+  std::string_view name;
+  std::span<const std::string_view> values;  // empty: any value
+};
+constexpr AllowedHeader kAllowedHeaders[] = {
+    {"Content-Security-Policy", {}},
+    {"Strict-Transport-Security", {}},
+    {"X-Content-Type-Options", kNoSniff},
+    {"X-Frame-Options", kFrameOptions},
+    {"X-XSS-Protection", {}},
+};
+
+constexpr std::string_view kRequireAndVerify = "RequireAndVerifyClientCert";
+constexpr std::string_view kNoClientCert = "NoClientCert";
+constexpr size_t kMaxWebConfigBytes = 1024 * 1024;
+constexpr size_t kMaxPemBytes = 1024 * 1024;
+
+// $2a$/$2b$/$2y$, two-digit cost 04..31, '$', 22 characters of salt and 31 of
+// hash in bcrypt's base64 alphabet.
+bool IsBcryptHash(std::string_view h) {
+  if (h.size() != 60) return false;
+  if (!(h.starts_with("$2a$") || h.starts_with("$2b$") || h.starts_with("$2y$"))) return false;
+  if (h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9' || h[6] != '$') return false;
+  const int cost = (h[4] - '0') * 10 + (h[5] - '0');
+  if (cost < 4 || cost > 31) return false;
+  return std::all_of(h.begin() + 7, h.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '/';
+  });
+}
+
+class WebLoader {
+ public:
+  WebLoader(const Source& src, std::string base_dir) : src_(src), base_dir_(std::move(base_dir)) {}
+
+  Result<WebConfig> Load(const YAML::Node& root) {
+    // An empty file is valid, as in exporter-toolkit: plain HTTP, no auth.
+    if (!root.IsDefined() || root.IsNull()) return WebConfig{};
+    const Located top{"", root, root.Mark()};
+    const Status s = detail::ForEachEntry(src_, top, {kTopKeys, {}, "a map of settings"},
+                                          [this](const std::string& key, const Located& v) -> Status {
+                                            if (key == "tls_server_config") return ReadTls(v);
+                                            if (key == "http_server_config") return ReadHttp(v);
+                                            if (key == "basic_auth_users") return ReadUsers(v);
+                                            return ReadUnauthenticatedPaths(v);
+                                          });
+    if (!s.ok()) return Error{s.error()};
+    return std::move(config_);
+  }
+
+ private:
+  Status ReadTls(const Located& v) {
+    // Present but empty means no TLS, as in exporter-toolkit.
+    if (v.node.IsNull() || (v.node.IsMap() && v.node.size() == 0)) return Status::Ok();
+    TlsServerConfig tls;
+    std::optional<Located> ca;
+    std::optional<Located> auth;
+    std::string auth_type;
+    Status s = detail::ForEachEntry(
+        src_, v, {kTlsKeys, {}, "a map of TLS settings"},
+        [&](const std::string& key, const Located& f) -> Status {
+          Result<std::string> text = detail::ReadString(src_, f);
+          if (!text.ok()) return Error{text.error()};
+          if (key == "min_version") {
+            if (*text != "TLS12" && *text != "TLS13") {
+              return src_.At(f.mark, f.path, "want TLS12 or TLS13, got " + Quote(*text));
+            }
+            tls.min_version = *text;
+            return Status::Ok();
+          }
+          if (key == "client_auth_type") {
+            if (*text != kRequireAndVerify && *text != kNoClientCert) {
+              return src_.At(f.mark, f.path,
+                             "want RequireAndVerifyClientCert (with client_ca_file) or NoClientCert, got " +
+                                 Quote(*text));
+            }
+            auth_type = *text;
+            auth = f;
+            return Status::Ok();
+          }
+          Result<std::string> path = ReadableFile(f, *text);
+          if (!path.ok()) return Error{path.error()};
+          if (key == "cert_file") {
+            tls.cert_file = std::move(*path);
+          } else if (key == "key_file") {
+            tls.key_file = std::move(*path);
+          } else {
+            tls.client_ca_file = std::move(*path);
+            ca = f;
+          }
+          return Status::Ok();
+        });
+    if (!s.ok()) return s;
+    if (tls.cert_file.empty()) {
+      return src_.At(v.mark, JoinPath(v.path, "cert_file"), "missing; TLS needs both cert_file and key_file");
+    }
+    if (tls.key_file.empty()) {
+      return src_.At(v.mark, JoinPath(v.path, "key_file"), "missing; TLS needs both cert_file and key_file");
+    }
+    if (auth_type == kRequireAndVerify && !ca) {
+      return src_.At(auth->mark, auth->path, "RequireAndVerifyClientCert needs client_ca_file");
+    }
+    if (auth_type == kNoClientCert && ca) {
+      return src_.At(auth->mark, auth->path,
+                     "NoClientCert contradicts client_ca_file; use RequireAndVerifyClientCert or drop "
+                     "client_ca_file");
+    }
+    config_.tls = std::move(tls);
+    return Status::Ok();
+  }
+
+  // Checked now so that a typo fails at startup or reload, not at the first
+  // TLS handshake. The contents are the server's to judge.
+  Result<std::string> ReadableFile(const Located& f, const std::string& given) const {
+    if (given.empty()) return src_.At(f.mark, f.path, "must not be empty");
+    const std::string path = detail::ResolveAgainst(base_dir_, given);
+    Result<std::string> content = detail::ReadSmallFile(path, kMaxPemBytes);
+    if (!content.ok()) return src_.At(f.mark, f.path, "cannot read " + Quote(path) + ": " + content.error());
+    if (content->empty())
+      return src_.At(f.mark, f.path, "cannot read " + Quote(path) + ": the file is empty");
+    return path;
+  }
+
+  Status ReadHttp(const Located& v) {
+    if (v.node.IsNull()) return Status::Ok();
+    return detail::ForEachEntry(src_, v, {kHttpKeys, {}, "a map of HTTP server settings"},
+                                [this](const std::string& key, const Located& f) -> Status {
+                                  if (key == "http2") {
+                                    // Accepted for compatibility; our server speaks HTTP/1.1.
+                                    Result<bool> b = detail::ReadBool(src_, f);
+                                    return b.ok() ? Status::Ok() : Status(Error{b.error()});
+                                  }
+                                  return ReadHeaders(f);
+                                });
+  }
+
+  Status ReadHeaders(const Located& v) {
+    if (v.node.IsNull()) return Status::Ok();
+    return detail::ForEachEntry(
+        src_, v, {{}, {}, "a map of header names to values"},
+        [this](const std::string& name, const Located& f) -> Status {
+          const auto allowed = std::find_if(std::begin(kAllowedHeaders), std::end(kAllowedHeaders),
+                                            [&](const AllowedHeader& h) { return h.name == name; });
+          if (allowed == std::end(kAllowedHeaders)) {
+            std::string problem = "this header cannot be set; allowed: ";
+            for (size_t i = 0; i < std::size(kAllowedHeaders); ++i) {
+              if (i > 0) problem += ", ";
+              problem += kAllowedHeaders[i].name;
+            }
+            return src_.At(f.mark, f.path, problem);
+          }
+          Result<std::string> value = detail::ReadString(src_, f);
+          if (!value.ok()) return Error{value.error()};
+          if (value->empty()) return src_.At(f.mark, f.path, "must not be empty");
+          if (detail::HasControlCharacter(*value)) {
+            return src_.At(f.mark, f.path, "must not contain control characters");
+          }
+          if (!allowed->values.empty() &&
+              std::find(allowed->values.begin(), allowed->values.end(), *value) == allowed->values.end()) {
+            std::string want;
+            for (size_t i = 0; i < allowed->values.size(); ++i) {
+              if (i > 0) want += " or ";
+              want += allowed->values[i];
+            }
+            return src_.At(f.mark, f.path, "want " + want + ", got " + Quote(*value));
+          }
+          config_.headers[name] = std::move(*value);
+          return Status::Ok();
+        });
+  }
+
+  // Messages here name the user but never quote the hash.
+  Status ReadUsers(const Located& v) {
+    if (v.node.IsNull()) return Status::Ok();
+    return detail::ForEachEntry(
+        src_, v, {{}, {}, "a map of user names to bcrypt hashes"},
+        [this](const std::string& user, const Located& f) -> Status {
+          if (user.empty()) return src_.At(f.mark, f.path, "user names must not be empty");
+          if (user.find(':') != std::string::npos) {
+            return src_.At(f.mark, f.path, "user names must not contain ':' (basic auth splits on it)");
+          }
+          if (detail::HasControlCharacter(user)) {
+            return src_.At(f.mark, f.path, "user names must not contain control characters");
+          }
+          if (!f.node.IsScalar()) {
+            return src_.At(f.mark, f.path, "want a bcrypt hash, got " + Describe(f.node));
+          }
+          if (!IsBcryptHash(f.node.Scalar())) {
+            return src_.At(
+                f.mark, f.path,
+                "not a bcrypt hash: want $2a$, $2b$ or $2y$, a two-digit cost, $ and 53 characters "
+                "(htpasswd -nBC 10 USER makes one)");
+          }
+          config_.basic_auth_users[user] = f.node.Scalar();
+          return Status::Ok();
+        });
+  }
+
+  Status ReadUnauthenticatedPaths(const Located& v) {
+    if (v.node.IsNull()) return Status::Ok();
+    return detail::ForEachItem(
+        src_, v, "a list of paths such as /healthz", [this](size_t, const Located& f) -> Status {
+          Result<std::string> path = detail::ReadString(src_, f);
+          if (!path.ok()) return Error{path.error()};
+          if (!path->starts_with('/'))
+            return src_.At(f.mark, f.path, "must start with /, got " + Quote(*path));
+          if (!detail::IsPrintableToken(*path) || path->find_first_of("?#") != std::string::npos) {
+            return src_.At(f.mark, f.path,
+                           "must be a plain path: no spaces, control characters, query or fragment");
+          }
+          config_.unauthenticated_paths.push_back(std::move(*path));
+          return Status::Ok();
+        });
+  }
+
+  const Source& src_;
+  const std::string base_dir_;  // relative file paths are resolved against it
+  WebConfig config_;
+};
+
+}  // namespace
+
+Result<WebConfig> LoadWebConfigFile(const std::string& path) {
+  Result<std::string> text = detail::ReadSmallFile(path, kMaxWebConfigBytes);
+  if (!text.ok()) return Error{path + ": cannot read: " + text.error()};
+  return LoadWebConfigString(*text, path);
+}
+
+Result<WebConfig> LoadWebConfigString(std::string_view yaml, const std::string& source_name) {
+  const Source src(source_name);
+  try {
+    Result<YAML::Node> root = detail::ParseDocument(src, yaml);
+    if (!root.ok()) return Error{root.error()};
+    WebLoader loader(src, detail::DirectoryOf(source_name));
+    return loader.Load(*root);
+  } catch (const std::exception& e) {
+    // yaml-cpp reports some misuse by exception; none may escape a loader.
+    return src.NoPosition("", std::string("cannot load: ") + e.what());
+  }
+}
+
+}  // namespace dse::config
