@@ -106,6 +106,18 @@ def main(root):
             if where == "default" and "STOPPED" in expr:
                 err("%s: default rules must not alert on STOPPED (deliberate, not billed)" % name)
 
+    # Every alert is unit-tested both firing and not firing.
+    here = os.path.dirname(os.path.abspath(__file__))
+    for test_file, names in (("rules_test.yml", names_default), ("optional_rules_test.yml", names_optional)):
+        fires, quiet = set(), set()
+        for case in mini_yaml.load_file(os.path.join(here, test_file)).get("tests", []):
+            for t in case.get("alert_rule_test") or []:
+                (fires if t.get("exp_alerts") else quiet).add(t.get("alertname"))
+        for name in sorted(names - fires):
+            err("%s: no test in %s where it fires" % (name, test_file))
+        for name in sorted(names - quiet):
+            err("%s: no test in %s where it stays quiet" % (name, test_file))
+
     for rule in optional:
         if (rule.get("labels") or {}).get("severity") == "critical":
             err("%s: opt-in rules should not page (severity critical)" % rule.get("alert"))
