@@ -211,6 +211,10 @@ std::optional<double> Sample(const std::string& exposition, const std::string& s
 // The lines of `text` that start with `prefix`, in order.
 std::vector<std::string> LinesStartingWith(const std::string& text, const std::string& prefix);
 
+// A loopback port nothing listens on (bound, read and closed again), for
+// "the API is down" cases.
+int UnusedLoopbackPort();
+
 // A fresh directory under $TMPDIR (or /tmp); the caller removes it.
 std::string MakeTempDir(const std::string& prefix);
 void RemoveTree(const std::string& path);
