@@ -1,11 +1,10 @@
 // End-to-end behaviour of dashscope_exporter against dashscope_mock: the
 // acceptance checks of the contract (docs/contract.md), each asserting what a
 // user sees (metric text, HTTP answers, exit codes, messages).
-#include <signal.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -78,8 +77,9 @@ std::vector<ListedDeployment> ListMock(Mock& mock) {
     rapidjson::Document doc;
     doc.Parse(r.body.c_str());
     EXPECT_FALSE(doc.HasParseError());
-    if (doc.HasParseError() || !doc.HasMember("output")) return out;
-    const rapidjson::Value& output = doc["output"];
+    const char* envelope = doc.HasMember("output") ? "output" : "data";
+    if (doc.HasParseError() || !doc.HasMember(envelope)) return out;
+    const rapidjson::Value& output = doc[envelope];
     const auto& list = output["deployments"];
     for (const auto& d : list.GetArray()) {
       ListedDeployment l;
@@ -149,8 +149,10 @@ double Value(const std::string& exposition, const std::string& series) {
   return Sample(exposition, series).value_or(-1);
 }
 
-std::string Series(const std::string& metric, const std::string& id, const std::string& account = "mock") {
-  return metric + "{account=\"" + account + "\",workspace_id=\"llm-mock\",deployed_model=\"" + id + "\"}";
+std::string Series(const std::string& metric, const std::string& id,
+                   const std::string& account = "mock") {
+  return metric + "{account=\"" + account + "\",workspace_id=\"llm-mock\",deployed_model=\"" + id +
+         "\"}";
 }
 
 // Runs promtool check metrics over `exposition`; its exit code and output.
@@ -169,17 +171,24 @@ std::pair<int, std::string> Promtool(const std::string& exposition) {
 // ---------------------------------------------------------------------------
 // A large fleet: every deployment exactly once, with the mock's values.
 
-class LargeFleetTest : public ::testing::TestWithParam<int> {};
+struct FleetCase {
+  int page_size;
+  std::string envelope;  // the mock's --envelope: output, data or alternate (per page)
+};
+
+class LargeFleetTest : public ::testing::TestWithParam<FleetCase> {};
 
 TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
-  const int page_size = GetParam();
+  const int page_size = GetParam().page_size;
   constexpr int kFleet = 450;
-  auto mock = Mock::Start({"--deployments", std::to_string(kFleet)});
+  auto mock =
+      Mock::Start({"--deployments", std::to_string(kFleet), "--envelope", GetParam().envelope});
   ASSERT_NE(mock, nullptr);
   // A long interval: exactly one poll happens during the test, so the request
   // counter can be compared with the number of pages.
-  auto exporter = Exporter::Start(MockConfig(*mock, "poll_interval: 60s\nrequest_timeout: 5s\npage_size: " +
-                                                        std::to_string(page_size) + "\n"));
+  auto exporter = Exporter::Start(MockConfig(
+      *mock,
+      "poll_interval: 60s\nrequest_timeout: 5s\npage_size: " + std::to_string(page_size) + "\n"));
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 10000ms)) << exporter->Metrics();
 
@@ -208,11 +217,12 @@ TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
       status_of[id] = Label(series, "status");
     }
   }
-  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(), static_cast<size_t>(kFleet));
-  for (const char* family :
-       {"dashscope_deployment_capacity", "dashscope_deployment_ready_capacity", "dashscope_deployment_base_capacity",
-        "dashscope_deployment_info", "dashscope_deployment_created_timestamp_seconds",
-        "dashscope_deployment_modified_timestamp_seconds"}) {
+  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(),
+            static_cast<size_t>(kFleet));
+  for (const char* family : {"dashscope_deployment_capacity", "dashscope_deployment_ready_capacity",
+                             "dashscope_deployment_base_capacity", "dashscope_deployment_info",
+                             "dashscope_deployment_created_timestamp_seconds",
+                             "dashscope_deployment_modified_timestamp_seconds"}) {
     EXPECT_EQ(lines_per_family[family].size(), static_cast<size_t>(kFleet)) << family;
     for (const auto& [id, n] : lines_per_family[family]) EXPECT_EQ(n, 1) << family << " " << id;
   }
@@ -229,8 +239,8 @@ TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
   auto expect = [&](const std::string& series, std::optional<double> want) {
     const std::optional<double> got = sample(series);
     if (got != want) {
-      mismatches.push_back(series + ": exporter " + (got ? std::to_string(*got) : "absent") + ", mock " +
-                           (want ? std::to_string(*want) : "absent"));
+      mismatches.push_back(series + ": exporter " + (got ? std::to_string(*got) : "absent") +
+                           ", mock " + (want ? std::to_string(*want) : "absent"));
     }
   };
   for (const ListedDeployment& d : listed) {
@@ -242,14 +252,15 @@ TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
     expect(Series("dashscope_deployment_modified_timestamp_seconds", id), d.modified);
     expect(Series("dashscope_deployment_limit_requests_per_minute", id), d.rpm_limit);
     expect(Series("dashscope_deployment_limit_tokens_per_minute", id), d.tpm_limit);
-    const std::string info = "dashscope_deployment_info{account=\"mock\",workspace_id=\"" + d.workspace_id +
-                             "\",deployed_model=\"" + id + "\",name=\"" + d.name.value_or("") +
-                             "\",model_name=\"" + d.model_name + "\",base_model=\"" + d.base_model +
-                             "\",plan=\"" + d.plan.value_or("") + "\",charge_type=\"" + d.charge_type + "\"}";
+    const std::string info = "dashscope_deployment_info{account=\"mock\",workspace_id=\"" +
+                             d.workspace_id + "\",deployed_model=\"" + id + "\",name=\"" +
+                             d.name.value_or("") + "\",model_name=\"" + d.model_name +
+                             "\",base_model=\"" + d.base_model + "\",plan=\"" +
+                             d.plan.value_or("") + "\",charge_type=\"" + d.charge_type + "\"}";
     expect(info, 1.0);
     if (status_ones[id] != 1 || status_of[id] != d.status) {
-      mismatches.push_back(id + ": " + std::to_string(status_ones[id]) + " status series at 1 (" + status_of[id] +
-                           "), mock status " + d.status);
+      mismatches.push_back(id + ": " + std::to_string(status_ones[id]) + " status series at 1 (" +
+                           status_of[id] + "), mock status " + d.status);
     }
   }
   std::string shown;
@@ -260,8 +271,13 @@ TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
   EXPECT_THAT(mock_state, HasSubstr("\"list_requests\":" + std::to_string(pages) + ","));
 }
 
-INSTANTIATE_TEST_SUITE_P(PageSizes, LargeFleetTest, ::testing::Values(200, 50),
-                         [](const auto& param_info) { return "PageSize" + std::to_string(param_info.param); });
+INSTANTIATE_TEST_SUITE_P(Pages, LargeFleetTest,
+                         ::testing::Values(FleetCase{200, "output"}, FleetCase{50, "output"},
+                                           FleetCase{50, "alternate"}),
+                         [](const auto& param_info) {
+                           return "PageSize" + std::to_string(param_info.param.page_size) + "_" +
+                                  param_info.param.envelope;
+                         });
 
 // ---------------------------------------------------------------------------
 // Exact text for one pinned deployment.
@@ -270,18 +286,22 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
   auto mock = Mock::Start();
   ASSERT_NE(mock, nullptr);
   // Pinned at tick 0: gmt_modified becomes tick 0, 2025-06-17T11:00:00Z.
-  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?set=" + kFirstId + "&status=STOPPED&capacity=4&ready_capacity=0")
+  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?set=" + kFirstId +
+                                    "&status=STOPPED&capacity=4&ready_capacity=0")
                 .status,
             200);
-  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?add=pinned-e2e-001&status=RUNNING&capacity=3&name=Pinned")
-                .status,
-            200);
+  ASSERT_EQ(
+      mock->Admin("POST",
+                  "/mock/deployments?add=pinned-e2e-001&status=RUNNING&capacity=3&name=Pinned")
+          .status,
+      200);
   auto exporter = Exporter::Start(MockConfig(*mock));
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 5000ms));
   const std::string text = exporter->Metrics();
 
-  const std::string labels = "{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"" + kFirstId + "\"";
+  const std::string labels =
+      "{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"" + kFirstId + "\"";
   const std::vector<std::string> expected = {
       "dashscope_deployment_capacity" + labels + "} 4",
       "dashscope_deployment_ready_capacity" + labels + "} 0",
@@ -294,7 +314,8 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
       "dashscope_deployment_status" + labels + ",status=\"FAILED\"} 0",
       "dashscope_deployment_status" + labels + ",status=\"UNKNOWN\"} 0",
       "dashscope_deployment_info" + labels +
-          ",name=\"support-assistant-1\",model_name=\"qwen-plus\",base_model=\"qwen-plus\",plan=\"mu\","
+          ",name=\"support-assistant-1\",model_name=\"qwen-plus\",base_model=\"qwen-plus\",plan="
+          "\"mu\","
           "charge_type=\"post_paid\"} 1",
       "dashscope_deployment_created_timestamp_seconds" + labels + "} 1745085579",
       "dashscope_deployment_modified_timestamp_seconds" + labels + "} 1750158000",
@@ -303,12 +324,14 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
   };
   std::vector<std::string> actual;
   for (const auto& line : DeploymentLines(text)) {
-    if (line.find("deployed_model=\"" + kFirstId + "\"") != std::string::npos) actual.push_back(line);
+    if (line.find("deployed_model=\"" + kFirstId + "\"") != std::string::npos)
+      actual.push_back(line);
   }
   EXPECT_EQ(actual, expected);
 
   // An added deployment without rpm/tpm limits has no limit series at all.
-  const std::string added = "{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"pinned-e2e-001\"";
+  const std::string added =
+      "{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"pinned-e2e-001\"";
   const std::vector<std::string> expected_added = {
       "dashscope_deployment_capacity" + added + "} 3",
       "dashscope_deployment_ready_capacity" + added + "} 3",
@@ -321,13 +344,15 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
       "dashscope_deployment_status" + added + ",status=\"FAILED\"} 0",
       "dashscope_deployment_status" + added + ",status=\"UNKNOWN\"} 0",
       "dashscope_deployment_info" + added +
-          ",name=\"Pinned\",model_name=\"qwen-plus\",base_model=\"qwen-plus\",plan=\"mu\",charge_type=\"post_paid\"} 1",
+          ",name=\"Pinned\",model_name=\"qwen-plus\",base_model=\"qwen-plus\",plan=\"mu\",charge_"
+          "type=\"post_paid\"} 1",
       "dashscope_deployment_created_timestamp_seconds" + added + "} 1750158000",
       "dashscope_deployment_modified_timestamp_seconds" + added + "} 1750158000",
   };
   std::vector<std::string> actual_added;
   for (const auto& line : DeploymentLines(text)) {
-    if (line.find("deployed_model=\"pinned-e2e-001\"") != std::string::npos) actual_added.push_back(line);
+    if (line.find("deployed_model=\"pinned-e2e-001\"") != std::string::npos)
+      actual_added.push_back(line);
   }
   EXPECT_EQ(actual_added, expected_added);
 
@@ -350,7 +375,9 @@ TEST(ExporterTest, RemovedDeploymentVanishesAndAddedOneAppears) {
   ASSERT_TRUE(exporter->WaitForMetric(first + " 6", 5000ms)) << exporter->Metrics();
 
   ASSERT_EQ(mock->Admin("POST", "/mock/deployments?remove=" + kFirstId).status, 200);
-  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?add=fresh-e2e-001&status=RUNNING&capacity=2").status, 200);
+  ASSERT_EQ(
+      mock->Admin("POST", "/mock/deployments?add=fresh-e2e-001&status=RUNNING&capacity=2").status,
+      200);
 
   const std::string fresh = Series("dashscope_deployment_capacity", "fresh-e2e-001");
   ASSERT_TRUE(exporter->WaitForMetric(fresh + " 2", 5000ms)) << exporter->Metrics();
@@ -366,19 +393,22 @@ TEST(ExporterTest, StatusFollowsTheMocksSchedule) {
   ASSERT_NE(mock, nullptr);
   auto exporter = Exporter::Start(MockConfig(*mock));
   ASSERT_NE(exporter, nullptr);
-  const std::string status = "dashscope_deployment_status{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"" +
-                             kCreatedId + "\",status=";
+  const std::string status =
+      "dashscope_deployment_status{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"" +
+      kCreatedId + "\",status=";
   ASSERT_TRUE(exporter->WaitForMetric(status + "\"PENDING\"} 1", 5000ms)) << exporter->Metrics();
-  EXPECT_TRUE(HasMetricLine(exporter->Metrics(), Series("dashscope_deployment_ready_capacity", kCreatedId) + " 0"));
+  EXPECT_TRUE(HasMetricLine(exporter->Metrics(),
+                            Series("dashscope_deployment_ready_capacity", kCreatedId) + " 0"));
 
   ASSERT_EQ(mock->Admin("POST", "/mock/tick?n=2").status, 200);
   ASSERT_TRUE(exporter->WaitForMetric(status + "\"RUNNING\"} 1", 5000ms)) << exporter->Metrics();
   const std::string text = exporter->Metrics();
   EXPECT_TRUE(HasMetricLine(text, status + "\"PENDING\"} 0"));
-  EXPECT_TRUE(HasMetricLine(text, Series("dashscope_deployment_ready_capacity", kCreatedId) + " 2"));
+  EXPECT_TRUE(
+      HasMetricLine(text, Series("dashscope_deployment_ready_capacity", kCreatedId) + " 2"));
   // Tick 2 is 20 simulated seconds after tick 0.
-  EXPECT_TRUE(HasMetricLine(text, Series("dashscope_deployment_modified_timestamp_seconds", kCreatedId) +
-                                      " 1750158020"));
+  EXPECT_TRUE(HasMetricLine(
+      text, Series("dashscope_deployment_modified_timestamp_seconds", kCreatedId) + " 1750158020"));
 }
 
 // ---------------------------------------------------------------------------
@@ -403,7 +433,9 @@ TEST(ExporterTest, PromtoolCheckMetricsIsClean) {
     }
   }
   // Also with error counters and a failed poll in the exposition.
-  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status, 200);
+  ASSERT_EQ(
+      mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status,
+      200);
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms));
   const std::string failing = exporter->Metrics();
   ASSERT_THAT(failing, HasSubstr("dashscope_api_errors_total{"));
@@ -443,7 +475,8 @@ TEST(ExporterTest, HttpEndpoints) {
   }
 
   // Negotiation: gzip only when the client lists it.
-  EXPECT_EQ(exporter->Get("/metrics", {{"Accept-Encoding", "identity"}}).Header("Content-Encoding"), "");
+  EXPECT_EQ(exporter->Get("/metrics", {{"Accept-Encoding", "identity"}}).Header("Content-Encoding"),
+            "");
   HttpResult listed = exporter->Get("/metrics", {{"Accept-Encoding", "br, gzip"}});
   EXPECT_EQ(listed.Header("Content-Encoding"), "gzip");
   EXPECT_TRUE(Gunzip(listed.body).has_value());
@@ -455,7 +488,8 @@ TEST(ExporterTest, HttpEndpoints) {
   HttpResult landing = exporter->Get("/");
   EXPECT_EQ(landing.status, 200);
   EXPECT_THAT(landing.Header("Content-Type"), HasSubstr("text/html"));
-  for (const ListedDeployment& d : ListMock(*mock)) EXPECT_THAT(landing.body, HasSubstr(d.deployed_model));
+  for (const ListedDeployment& d : ListMock(*mock))
+    EXPECT_THAT(landing.body, HasSubstr(d.deployed_model));
   EXPECT_THAT(landing.body, HasSubstr("/metrics"));
   // Statuses of the default fleet at tick 0 (index 1 PENDING, index 3 STOPPED).
   EXPECT_THAT(landing.body, HasSubstr("PENDING"));
@@ -478,20 +512,23 @@ TEST(ExporterTest, ReadyOnlyAfterTheFirstSuccessfulPoll) {
   const auto started = Clock::now();
   EXPECT_TRUE(WaitUntil([&] { return exporter->Get("/readyz").status == 200; }, 5000ms));
   EXPECT_TRUE(HasMetricLine(exporter->Metrics(), kUp));
-  std::printf("[ measured ] ready %lld ms after start with a 1500 ms first request\n",
-              static_cast<long long>(
-                  std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()));
+  std::printf(
+      "[ measured ] ready %lld ms after start with a 1500 ms first request\n",
+      static_cast<long long>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()));
 }
 
 TEST(ExporterTest, NotReadyWhileTheApiIsDown) {
-  auto exporter = Exporter::Start("poll_interval: 1s\nrequest_timeout: 500ms\nretry_base_delay: 100ms\n"
-                                  "accounts:\n  - name: mock\n    base_url: http://127.0.0.1:" +
-                                  std::to_string(UnusedLoopbackPort()) + "\n    api_key_env: DASHSCOPE_MOCK_API_KEY\n");
+  auto exporter = Exporter::Start(
+      "poll_interval: 1s\nrequest_timeout: 500ms\nretry_base_delay: 100ms\n"
+      "accounts:\n  - name: mock\n    base_url: http://127.0.0.1:" +
+      std::to_string(UnusedLoopbackPort()) + "\n    api_key_env: DASHSCOPE_MOCK_API_KEY\n");
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms)) << exporter->Metrics();
   EXPECT_EQ(exporter->Get("/readyz").status, 503);
   EXPECT_EQ(exporter->Get("/healthz").status, 200);
-  EXPECT_TRUE(exporter->WaitForMetric("dashscope_api_errors_total{account=\"mock\",code=\"connection\"}", 1000ms))
+  EXPECT_TRUE(exporter->WaitForMetric(
+      "dashscope_api_errors_total{account=\"mock\",code=\"connection\"}", 1000ms))
       << exporter->Metrics();
 }
 
@@ -507,7 +544,9 @@ TEST(ExporterTest, ApiFailureKeepsTheLastGoodData) {
   const std::vector<std::string> good = DeploymentLines(exporter->Metrics());
   ASSERT_EQ(LinesStartingWith(exporter->Metrics(), "dashscope_deployment_capacity{").size(), 12u);
 
-  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status, 200);
+  ASSERT_EQ(
+      mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status,
+      200);
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms));
   const std::string down = exporter->Metrics();
   EXPECT_EQ(DeploymentLines(down), good);
@@ -544,22 +583,29 @@ TEST(ExporterTest, DataOlderThanMaxStalenessIsDropped) {
   auto exporter = Exporter::Start(MockConfig(*mock, "max_staleness: 2s\n"));
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 5000ms));
-  EXPECT_TRUE(HasMetricLine(exporter->Metrics(), "dashscope_stale_data_dropped{account=\"mock\"} 0"));
+  EXPECT_TRUE(
+      HasMetricLine(exporter->Metrics(), "dashscope_stale_data_dropped{account=\"mock\"} 0"));
 
-  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status, 200);
+  ASSERT_EQ(
+      mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status,
+      200);
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms));
   const std::string down = exporter->Metrics();
-  const double last_success = Value(down, "dashscope_last_successful_poll_timestamp_seconds{account=\"mock\"}");
+  const double last_success =
+      Value(down, "dashscope_last_successful_poll_timestamp_seconds{account=\"mock\"}");
   ASSERT_GT(last_success, 0);
   ASSERT_FALSE(DeploymentLines(down).empty()) << "dropped before max_staleness";
 
   ASSERT_TRUE(exporter->WaitForMetrics(
-      [](const std::string& text) { return !text.empty() && DeploymentLines(text).empty(); }, 6000ms))
+      [](const std::string& text) { return !text.empty() && DeploymentLines(text).empty(); },
+      6000ms))
       << exporter->Metrics();
   const double dropped_after =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() - last_success;
-  std::printf("[ measured ] deployment series dropped %.2f s after the last good poll (max_staleness 2s)\n",
-              dropped_after);
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
+      last_success;
+  std::printf(
+      "[ measured ] deployment series dropped %.2f s after the last good poll (max_staleness 2s)\n",
+      dropped_after);
   // Dropped at the first failing poll after 2 s; polls come every second
   // (slack for a loaded machine).
   EXPECT_GE(dropped_after, 2.0);
@@ -597,7 +643,8 @@ RunResult RunExporter(std::vector<std::string> args, std::map<std::string, std::
 
 class ConfigFile {
  public:
-  explicit ConfigFile(const std::string& yaml) : dir_(MakeTempDir("dse_cfg")), path_(dir_ + "/exporter.yml") {
+  explicit ConfigFile(const std::string& yaml)
+      : dir_(MakeTempDir("dse_cfg")), path_(dir_ + "/exporter.yml") {
     EXPECT_TRUE(WriteFile(path_, yaml));
   }
   ~ConfigFile() { RemoveTree(dir_); }
@@ -614,7 +661,8 @@ TEST(ExporterOnceTest, PrintsTheExpositionAndExitsZero) {
   ConfigFile config(MockConfig(*mock));
   RunResult r = RunExporter({"--config.file=" + config.path(), "--once"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(HasMetricLine(r.out, Series("dashscope_deployment_capacity", kFirstId) + " 6")) << r.out;
+  EXPECT_TRUE(HasMetricLine(r.out, Series("dashscope_deployment_capacity", kFirstId) + " 6"))
+      << r.out;
   EXPECT_TRUE(HasMetricLine(r.out, kUp));
   EXPECT_THAT(r.err, Not(HasSubstr("poll failed")));
   auto [code, output] = Promtool(r.out);
@@ -626,7 +674,7 @@ TEST(ExporterOnceTest, WrongKeyFailsNamingTheAccount) {
   ASSERT_NE(mock, nullptr);
   ConfigFile config(MockConfig(*mock));
   RunResult r = RunExporter({"--config.file=" + config.path(), "--once"},
-                      {{std::string(kMockApiKeyEnv), "sk-mock-WRONGKEY-9999"}});
+                            {{std::string(kMockApiKeyEnv), "sk-mock-WRONGKEY-9999"}});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.code, -1) << "did not exit";
   EXPECT_THAT(r.err, HasSubstr("poll failed"));
@@ -636,10 +684,29 @@ TEST(ExporterOnceTest, WrongKeyFailsNamingTheAccount) {
   EXPECT_THAT(r.out, Not(HasSubstr("sk-mock-WRONGKEY-9999")));
 }
 
+TEST(ExporterOnceTest, OneFailingAccountFailsTheRunButTheOthersArePrinted) {
+  auto mock = Mock::Start();
+  ASSERT_NE(mock, nullptr);
+  ConfigFile config(MockConfig(
+      *mock, "",
+      "  - name: broken\n    base_url: http://127.0.0.1:" + std::to_string(UnusedLoopbackPort()) +
+          "\n    api_key_env: DASHSCOPE_MOCK_API_KEY\n"));
+  RunResult r = RunExporter({"--config.file=" + config.path(), "--once"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.code, -1) << "did not exit";
+  EXPECT_THAT(r.err, HasSubstr("poll failed: account broken"));
+  EXPECT_THAT(r.err, Not(HasSubstr("account mock")));
+  EXPECT_TRUE(HasMetricLine(r.out, Series("dashscope_deployment_capacity", kFirstId) + " 6"))
+      << r.out;
+  EXPECT_TRUE(HasMetricLine(r.out, kUp));
+  EXPECT_TRUE(HasMetricLine(r.out, "dashscope_up{account=\"broken\"} 0"));
+}
+
 TEST(ExporterOnceTest, ApiDownFails) {
-  ConfigFile config("poll_interval: 1s\nrequest_timeout: 500ms\nretry_base_delay: 100ms\n"
-                    "accounts:\n  - name: mock\n    base_url: http://127.0.0.1:" +
-                    std::to_string(UnusedLoopbackPort()) + "\n    api_key_env: DASHSCOPE_MOCK_API_KEY\n");
+  ConfigFile config(
+      "poll_interval: 1s\nrequest_timeout: 500ms\nretry_base_delay: 100ms\n"
+      "accounts:\n  - name: mock\n    base_url: http://127.0.0.1:" +
+      std::to_string(UnusedLoopbackPort()) + "\n    api_key_env: DASHSCOPE_MOCK_API_KEY\n");
   const auto started = Clock::now();
   RunResult r = RunExporter({"--config.file=" + config.path(), "--once"});
   EXPECT_NE(r.code, 0);
@@ -674,9 +741,11 @@ TEST(ExporterFlagsTest, CheckConfigNamesAnUnknownKey) {
   RunResult r = RunExporter({"--config.file=" + config.path(), "--check-config"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.code, -1);
-  EXPECT_EQ(r.err, "dashscope_exporter: " + config.path() +
-                       ":3:1: poll_intervall: unknown key; allowed: poll_interval, request_timeout, page_size, "
-                       "max_staleness, max_retries, retry_base_delay, max_response_bytes, accounts\n");
+  EXPECT_EQ(
+      r.err,
+      "dashscope_exporter: " + config.path() +
+          ":3:1: poll_intervall: unknown key; allowed: poll_interval, request_timeout, page_size, "
+          "max_staleness, max_retries, retry_base_delay, max_response_bytes, accounts\n");
   EXPECT_EQ(r.out, "");
 }
 
@@ -692,7 +761,8 @@ TEST(ExporterFlagsTest, CheckConfigNamesAnUnsetKeyVariable) {
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.code, -1);
   EXPECT_EQ(r.err, "dashscope_exporter: " + config.path() +
-                       ":6:18: accounts[0].api_key_env: environment variable DSE_IT_SURELY_UNSET_KEY is not set\n");
+                       ":6:18: accounts[0].api_key_env: environment variable "
+                       "DSE_IT_SURELY_UNSET_KEY is not set\n");
 }
 
 TEST(ExporterFlagsTest, BadFlagsAreNamed) {
@@ -707,7 +777,8 @@ TEST(ExporterFlagsTest, BadFlagsAreNamed) {
   EXPECT_NE(unknown.code, -1);
   EXPECT_THAT(unknown.err, HasSubstr("--web.listen-adress"));
 
-  RunResult missing = RunExporter({"--config.file=/nonexistent/dse/exporter.yml", "--check-config"});
+  RunResult missing =
+      RunExporter({"--config.file=/nonexistent/dse/exporter.yml", "--check-config"});
   EXPECT_NE(missing.code, 0);
   EXPECT_NE(missing.code, -1);
   EXPECT_THAT(missing.err, HasSubstr("/nonexistent/dse/exporter.yml"));
@@ -729,23 +800,30 @@ TEST(ExporterSignalTest, SighupReloadsAndRefusesABadFile) {
 
   exporter->RewriteConfig(MockConfig(*mock, "", MockAccountYaml(*mock, "second")));
   ASSERT_TRUE(exporter->process().Signal(SIGHUP));
-  ASSERT_TRUE(exporter->WaitForMetric("dashscope_up{account=\"second\"} 1", 5000ms)) << exporter->Metrics();
+  ASSERT_TRUE(exporter->WaitForMetric("dashscope_up{account=\"second\"} 1", 5000ms))
+      << exporter->Metrics();
   std::string text = exporter->Metrics();
   EXPECT_TRUE(HasMetricLine(text, "dashscope_exporter_config_last_reload_successful 1"));
-  EXPECT_TRUE(HasMetricLine(text, Series("dashscope_deployment_capacity", kFirstId, "second") + " 6"));
-  EXPECT_TRUE(HasMetricLine(text, Series("dashscope_deployment_capacity", kFirstId, "mock") + " 6"));
+  EXPECT_TRUE(
+      HasMetricLine(text, Series("dashscope_deployment_capacity", kFirstId, "second") + " 6"));
+  EXPECT_TRUE(
+      HasMetricLine(text, Series("dashscope_deployment_capacity", kFirstId, "mock") + " 6"));
   EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(), 24u);
 
   // Not YAML at all: an unclosed flow sequence.
   exporter->RewriteConfig("poll_interval: 1s\naccounts: [\n");
   ASSERT_TRUE(exporter->process().Signal(SIGHUP));
-  ASSERT_TRUE(exporter->WaitForMetric("dashscope_exporter_config_last_reload_successful 0", 5000ms));
+  ASSERT_TRUE(
+      exporter->WaitForMetric("dashscope_exporter_config_last_reload_successful 0", 5000ms));
   EXPECT_TRUE(exporter->process().Running());
   // The old configuration stays in force: both accounts keep being polled.
   text = exporter->Metrics();
   const double polls = Value(text, "dashscope_polls_total{account=\"second\"}");
   EXPECT_TRUE(exporter->WaitForMetrics(
-      [&](const std::string& t) { return Value(t, "dashscope_polls_total{account=\"second\"}") > polls; }, 3000ms));
+      [&](const std::string& t) {
+        return Value(t, "dashscope_polls_total{account=\"second\"}") > polls;
+      },
+      3000ms));
   text = exporter->Metrics();
   EXPECT_TRUE(HasMetricLine(text, kUp));
   EXPECT_TRUE(HasMetricLine(text, "dashscope_up{account=\"second\"} 1"));
@@ -754,14 +832,19 @@ TEST(ExporterSignalTest, SighupReloadsAndRefusesABadFile) {
   // The loader's message, file:line:col first, in the log.
   const std::string err = exporter->process().Stderr();
   EXPECT_THAT(err, HasSubstr("configuration reload failed"));
-  EXPECT_THAT(err, HasSubstr(exporter->config_path() + ":3:1: invalid YAML: end of sequence flow not found"));
+  EXPECT_THAT(err, HasSubstr(exporter->config_path() +
+                             ":3:1: invalid YAML: end of sequence flow not found"));
 
   // A fixed file is taken again.
   exporter->RewriteConfig(MockConfig(*mock));
   ASSERT_TRUE(exporter->process().Signal(SIGHUP));
-  ASSERT_TRUE(exporter->WaitForMetric("dashscope_exporter_config_last_reload_successful 1", 5000ms));
+  ASSERT_TRUE(
+      exporter->WaitForMetric("dashscope_exporter_config_last_reload_successful 1", 5000ms));
   EXPECT_TRUE(exporter->WaitForMetrics(
-      [](const std::string& t) { return !t.empty() && t.find("account=\"second\"") == std::string::npos; }, 3000ms))
+      [](const std::string& t) {
+        return !t.empty() && t.find("account=\"second\"") == std::string::npos;
+      },
+      3000ms))
       << exporter->Metrics();
 }
 
@@ -775,7 +858,8 @@ TEST(ExporterSignalTest, SigtermExitsZeroPromptly) {
   ASSERT_TRUE(exporter->process().Signal(SIGTERM));
   std::optional<int> code = exporter->process().WaitExit(5000ms);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent);
-  std::printf("[ measured ] SIGTERM while idle: exit after %lld ms\n", static_cast<long long>(took.count()));
+  std::printf("[ measured ] SIGTERM while idle: exit after %lld ms\n",
+              static_cast<long long>(took.count()));
   ASSERT_TRUE(code.has_value()) << "still running 5 s after SIGTERM";
   EXPECT_EQ(*code, 0) << exporter->process().Stderr();
   EXPECT_LT(took, 2000ms);
@@ -789,7 +873,10 @@ TEST(ExporterSignalTest, SigtermExitsZeroWhileARequestHangs) {
   ASSERT_NE(exporter, nullptr);
   // Wait until the exporter's request is held by the mock.
   ASSERT_TRUE(WaitUntil(
-      [&] { return mock->Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") != std::string::npos; },
+      [&] {
+        return mock->Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") !=
+               std::string::npos;
+      },
       5000ms));
   const auto sent = Clock::now();
   ASSERT_TRUE(exporter->process().Signal(SIGTERM));
@@ -813,22 +900,29 @@ TEST(ExporterSecretTest, ApiKeyNeverAppears) {
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 5000ms));
   // Failures log more: an auth error, a gateway page, a timeout.
-  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=1").status, 200);
+  ASSERT_EQ(
+      mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=1").status,
+      200);
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms));
   ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=html&status=502&times=1").status, 200);
-  ASSERT_TRUE(exporter->WaitForMetric("dashscope_api_errors_total{account=\"mock\",code=\"http_502\"}", 5000ms))
+  ASSERT_TRUE(exporter->WaitForMetric(
+      "dashscope_api_errors_total{account=\"mock\",code=\"http_502\"}", 5000ms))
       << exporter->Metrics();
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 5000ms));
   // And a reload.
   ASSERT_TRUE(exporter->process().Signal(SIGHUP));
-  ASSERT_TRUE(WaitUntil([&] { return exporter->process().Stderr().find("configuration reloaded") != std::string::npos; },
-                        5000ms));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return exporter->process().Stderr().find("configuration reloaded") != std::string::npos;
+      },
+      5000ms));
 
   EXPECT_THAT(exporter->Metrics(), Not(HasSubstr(key)));
   EXPECT_THAT(exporter->Get("/metrics", {{"Accept-Encoding", "gzip"}}).body, Not(HasSubstr(key)));
   EXPECT_THAT(exporter->Get("/").body, Not(HasSubstr(key)));
   EXPECT_THAT(exporter->Get("/readyz").body, Not(HasSubstr(key)));
-  const std::string cmdline = ReadFile("/proc/" + std::to_string(exporter->process().pid()) + "/cmdline");
+  const std::string cmdline =
+      ReadFile("/proc/" + std::to_string(exporter->process().pid()) + "/cmdline");
   ASSERT_FALSE(cmdline.empty());
   EXPECT_THAT(cmdline, Not(HasSubstr(key)));
 
@@ -845,7 +939,7 @@ TEST(ExporterSecretTest, ApiKeyNeverAppears) {
   ConfigFile config(MockConfig(*mock));
   for (const std::string& k : {key, std::string("sk-mock-TESTKEY-WRONG")}) {
     RunResult r = RunExporter({"--config.file=" + config.path(), "--once", "--log.level=debug"},
-                        {{std::string(kMockApiKeyEnv), k}});
+                              {{std::string(kMockApiKeyEnv), k}});
     EXPECT_THAT(r.out, Not(HasSubstr("TESTKEY")));
     EXPECT_THAT(r.err, Not(HasSubstr("TESTKEY")));
   }

@@ -2,15 +2,14 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
-
-#include <gtest/gtest.h>
 
 #include <cctype>
 #include <cerrno>
@@ -33,7 +32,8 @@ std::string TempRoot() {
 
 bool HasFlag(const std::vector<std::string>& args, std::string_view flag) {
   for (const auto& a : args) {
-    if (a == flag || (a.size() > flag.size() && a.compare(0, flag.size(), flag) == 0 && a[flag.size()] == '=')) {
+    if (a == flag ||
+        (a.size() > flag.size() && a.compare(0, flag.size(), flag) == 0 && a[flag.size()] == '=')) {
       return true;
     }
   }
@@ -66,7 +66,8 @@ std::optional<int> StartedPort(const std::string& log) {
       while (at < line.size() && (line[at] == '"' || line[at] == ' ')) ++at;
       int port = 0;
       size_t digits = 0;
-      while (at + digits < line.size() && std::isdigit(static_cast<unsigned char>(line[at + digits])) != 0) {
+      while (at + digits < line.size() &&
+             std::isdigit(static_cast<unsigned char>(line[at + digits])) != 0) {
         port = port * 10 + (line[at + digits] - '0');
         ++digits;
       }
@@ -105,7 +106,8 @@ size_t SeriesEnd(std::string_view line) {
 
 std::string BinaryPath(std::string_view name) {
   std::string dir = DSE_BINARY_DIR;
-  if (const char* override_dir = std::getenv("DSE_TEST_BINARY_DIR"); override_dir != nullptr && *override_dir) {
+  if (const char* override_dir = std::getenv("DSE_TEST_BINARY_DIR");
+      override_dir != nullptr && *override_dir) {
     dir = override_dir;
   }
   if (name == "dashscope_exporter") return dir + "/src/dashscope_exporter";
@@ -220,10 +222,8 @@ Process::~Process() {
       while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
       }
       reaped_ = true;
-    } else {
-      // The child is gone, but anything it started in its group may not be.
-      kill(-pid_, SIGKILL);
     }
+    // A reaped child's group is left alone: its id may belong to a stranger by now.
   }
   if (!stdout_path_.empty()) unlink(stdout_path_.c_str());
   if (!stderr_path_.empty()) unlink(stderr_path_.c_str());
@@ -290,8 +290,8 @@ std::string HttpResult::Header(const std::string& name) const {
 }
 
 HttpResult HttpRequest(const std::string& method, int port, const std::string& path_and_query,
-                       httplib::Headers headers, const std::string& body, const std::string& content_type,
-                       std::chrono::milliseconds timeout) {
+                       httplib::Headers headers, const std::string& body,
+                       const std::string& content_type, std::chrono::milliseconds timeout) {
   httplib::Client client("127.0.0.1", port);
   client.set_decompress(false);
   client.set_keep_alive(false);
@@ -302,9 +302,11 @@ HttpResult HttpRequest(const std::string& method, int port, const std::string& p
   if (method == "GET") {
     res = client.Get(path_and_query, headers);
   } else if (method == "POST") {
-    res = client.Post(path_and_query, headers, body, content_type.empty() ? "text/plain" : content_type);
+    res = client.Post(path_and_query, headers, body,
+                      content_type.empty() ? "text/plain" : content_type);
   } else if (method == "PUT") {
-    res = client.Put(path_and_query, headers, body, content_type.empty() ? "text/plain" : content_type);
+    res = client.Put(path_and_query, headers, body,
+                     content_type.empty() ? "text/plain" : content_type);
   } else if (method == "DELETE") {
     res = client.Delete(path_and_query, headers);
   } else if (method == "HEAD") {
@@ -325,11 +327,13 @@ HttpResult HttpRequest(const std::string& method, int port, const std::string& p
   return out;
 }
 
-HttpResult HttpGet(int port, const std::string& path, httplib::Headers headers, std::chrono::milliseconds timeout) {
+HttpResult HttpGet(int port, const std::string& path, httplib::Headers headers,
+                   std::chrono::milliseconds timeout) {
   return HttpRequest("GET", port, path, std::move(headers), "", "", timeout);
 }
 
-HttpResult HttpPost(int port, const std::string& path_and_query, const std::string& body, httplib::Headers headers) {
+HttpResult HttpPost(int port, const std::string& path_and_query, const std::string& body,
+                    httplib::Headers headers) {
   return HttpRequest("POST", port, path_and_query, std::move(headers), body,
                      "application/x-www-form-urlencoded");
 }
@@ -429,7 +433,8 @@ HttpResult Mock::Admin(const std::string& method, const std::string& path_and_qu
 
 HttpResult Mock::List(int page_no, int page_size) {
   return HttpGet(port_,
-                 "/api/v1/deployments?page_no=" + std::to_string(page_no) + "&page_size=" + std::to_string(page_size),
+                 "/api/v1/deployments?page_no=" + std::to_string(page_no) +
+                     "&page_size=" + std::to_string(page_size),
                  {{"Authorization", "Bearer " + api_key_}});
 }
 
@@ -438,8 +443,8 @@ std::map<std::string, std::string> MockEnv(const Mock& mock) {
 }
 
 std::string MockAccountYaml(const Mock& mock, const std::string& name) {
-  return "  - name: " + name + "\n    base_url: " + mock.base_url() + "\n    api_key_env: " +
-         std::string(kMockApiKeyEnv) + "\n";
+  return "  - name: " + name + "\n    base_url: " + mock.base_url() +
+         "\n    api_key_env: " + std::string(kMockApiKeyEnv) + "\n";
 }
 
 std::string MockConfig(const Mock& mock, const std::string& extra_top_level_yaml,
@@ -464,7 +469,8 @@ std::string MockConfig(const Mock& mock, const std::string& extra_top_level_yaml
 
 // --- Exporter ----------------------------------------------------------------
 
-std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml, std::vector<std::string> extra_args,
+std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml,
+                                          std::vector<std::string> extra_args,
                                           std::map<std::string, std::string> env) {
   std::unique_ptr<Exporter> e(new Exporter());
   e->dir_ = MakeTempDir("dse_exporter");
@@ -475,9 +481,11 @@ std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml, std::v
     return nullptr;
   }
   if (auto path = FlagValue(extra_args, "--web.telemetry-path")) e->telemetry_path_ = *path;
-  env.emplace(std::string(kMockApiKeyEnv), std::string(kDefaultMockApiKey));  // no-op when already set
+  env.emplace(std::string(kMockApiKeyEnv),
+              std::string(kDefaultMockApiKey));  // no-op when already set
 
-  std::vector<std::string> args = {"--config.file=" + e->config_path_, "--web.listen-address=127.0.0.1:0"};
+  std::vector<std::string> args = {"--config.file=" + e->config_path_,
+                                   "--web.listen-address=127.0.0.1:0"};
   for (auto& a : extra_args) args.push_back(std::move(a));
   e->process_ = Process::Start(BinaryPath("dashscope_exporter"), std::move(args), std::move(env));
   if (e->process_ == nullptr) return nullptr;
@@ -492,8 +500,8 @@ std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml, std::v
   if (!port) {
     const std::optional<int> code = e->process_->WaitExit(std::chrono::milliseconds(0));
     ADD_FAILURE() << "dashscope_exporter did not log its start ("
-                  << (code ? "exited with " + std::to_string(*code) : std::string("still running")) << "): "
-                  << e->process_->Describe() << "\nstderr:\n"
+                  << (code ? "exited with " + std::to_string(*code) : std::string("still running"))
+                  << "): " << e->process_->Describe() << "\nstderr:\n"
                   << e->process_->Stderr();
     return nullptr;
   }
@@ -516,7 +524,8 @@ std::string Exporter::Metrics() {
 }
 
 bool Exporter::WaitForMetric(const std::string& line, std::chrono::milliseconds timeout) {
-  return WaitForMetrics([&](const std::string& text) { return HasMetricLine(text, line); }, timeout);
+  return WaitForMetrics([&](const std::string& text) { return HasMetricLine(text, line); },
+                        timeout);
 }
 
 bool Exporter::WaitForMetrics(const std::function<bool(const std::string&)>& predicate,
@@ -556,7 +565,8 @@ std::map<std::string, double> ParseSamples(const std::string& exposition) {
     size_t v = end;
     while (v < line.size() && (line[v] == ' ' || line[v] == '\t')) ++v;
     const size_t v_end = line.find_first_of(" \t", v);
-    const std::string value = line.substr(v, v_end == std::string::npos ? std::string::npos : v_end - v);
+    const std::string value =
+        line.substr(v, v_end == std::string::npos ? std::string::npos : v_end - v);
     char* parse_end = nullptr;
     const double d = std::strtod(value.c_str(), &parse_end);
     if (value.empty() || parse_end != value.c_str() + value.size()) continue;

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <httplib.h>
-
 #include <sys/types.h>
 
 #include <chrono>
@@ -85,12 +84,12 @@ class Process {
   std::vector<std::string> argv_;
 
   std::mutex mu_;
-  bool reaped_ = false;         // guarded by mu_
-  std::optional<int> exit_;     // guarded by mu_
+  bool reaped_ = false;      // guarded by mu_
+  std::optional<int> exit_;  // guarded by mu_
 };
 
 struct HttpResult {
-  int status = 0;  // 0: no HTTP answer (see error)
+  int status = 0;    // 0: no HTTP answer (see error)
   std::string body;  // as sent: never decompressed
   httplib::Headers headers;
   std::string error;  // the transport error when status == 0
@@ -169,7 +168,8 @@ class Exporter {
   // kDefaultMockApiKey unless `env` sets it (pass MockEnv(mock) for a mock
   // with another key). Waits up to 10 s for the "dashscope_exporter started"
   // log line and takes the port from it.
-  static std::unique_ptr<Exporter> Start(const std::string& config_yaml, std::vector<std::string> extra_args = {},
+  static std::unique_ptr<Exporter> Start(const std::string& config_yaml,
+                                         std::vector<std::string> extra_args = {},
                                          std::map<std::string, std::string> env = {});
   ~Exporter();
 

@@ -1,13 +1,12 @@
 // The harness itself: what the fault, load and soak tests rely on.
-#include <signal.h>
+#include "harness.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <limits>
 #include <optional>
-
-#include "harness.h"
 
 namespace dse::testing {
 namespace {
@@ -43,8 +42,9 @@ TEST(HarnessTest, HasMetricLineMatchesWholeLinesWhenAValueIsGiven) {
 }
 
 TEST(HarnessTest, ProcessReportsExitCodesSignalsAndOutput) {
-  auto ok = Process::Start("/bin/sh", {"-c", "echo out; echo err >&2; echo \"$DSE_HARNESS_VAR\"; exit 3"},
-                           {{"DSE_HARNESS_VAR", "from-env"}});
+  auto ok =
+      Process::Start("/bin/sh", {"-c", "echo out; echo err >&2; echo \"$DSE_HARNESS_VAR\"; exit 3"},
+                     {{"DSE_HARNESS_VAR", "from-env"}});
   ASSERT_NE(ok, nullptr);
   EXPECT_EQ(ok->WaitExit(5000ms), 3);
   EXPECT_EQ(ok->Stdout(), "out\nfrom-env\n");
