@@ -1,5 +1,7 @@
 #include "common/log.h"
 
+#include "common/text.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -29,7 +31,8 @@ std::string_view LevelName(Level l) {
 void AppendLogfmtValue(std::string& out, std::string_view v) {
   bool quote = v.empty();
   for (char c : v) {
-    if (c == ' ' || c == '=' || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+    if (c == ' ' || c == '=' || c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20 ||
+        c == 0x7F) {
       quote = true;
       break;
     }
@@ -39,45 +42,13 @@ void AppendLogfmtValue(std::string& out, std::string_view v) {
     return;
   }
   out.push_back('"');
-  for (char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
+  AppendEscaped(out, v);
   out.push_back('"');
 }
 
 void AppendJsonString(std::string& out, std::string_view v) {
   out.push_back('"');
-  for (char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
+  AppendEscaped(out, v);
   out.push_back('"');
 }
 

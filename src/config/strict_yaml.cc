@@ -1,5 +1,7 @@
 #include "config/strict_yaml.h"
 
+#include "common/text.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,30 +103,13 @@ std::string JoinPath(std::string_view parent, std::string_view key) {
 }
 
 std::string Quote(std::string_view text) {
+  const bool cut = text.size() > kMaxQuoted;
+  size_t end = std::min(text.size(), kMaxQuoted);
+  // Cut at a character boundary, never inside a UTF-8 sequence.
+  while (cut && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   std::string out = "\"";
-  size_t n = 0;
-  for (char c : text) {
-    if (n++ == kMaxQuoted) {
-      out += "...";
-      break;
-    }
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
+  AppendEscaped(out, text.substr(0, end));
+  if (cut) out += "...";
   out += '"';
   return out;
 }

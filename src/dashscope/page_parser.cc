@@ -3,6 +3,8 @@
 // happens, so hostile nesting costs neither stack nor much heap.
 #include "dashscope/page_parser.h"
 
+#include "common/text.h"
+
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
@@ -113,25 +115,7 @@ std::string Quote(std::string_view raw) {
   std::string out;
   out.reserve(valid.size() + 2);
   out += '"';
-  for (const char c : valid) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (u < 0x20 || u == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(u));
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
+  AppendEscaped(out, valid);
   out += '"';
   if (shown.size() < raw.size()) {
     out += "... (" + std::to_string(raw.size()) + " bytes)";

@@ -1,0 +1,15 @@
+// Escaping shared by log lines and error messages: one rule everywhere, so
+// that a hostile string from a file or the API can never break a line.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dse {
+
+// Appends `s` with ", \, \n, \r, \t escaped as in JSON and every other
+// control character (and DEL) as \u00XX. Valid inside JSON strings and
+// logfmt quoted values alike.
+void AppendEscaped(std::string& out, std::string_view s);
+
+}  // namespace dse
