@@ -1,13 +1,15 @@
 #include "metrics/process_metrics.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace dse::metrics {
 namespace {
@@ -46,16 +48,23 @@ prometheus::MetricFamily Family(std::string name, std::string help, prometheus::
 
 ProcessStats ReadProcessStats() {
   ProcessStats s;
-  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-  const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+  static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  static const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
 
-  std::ifstream stat_file("/proc/self/stat");
-  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // Read with one read() into a buffer: this runs on every scrape, and a
+  // stream costs more than reading the file (a few hundred bytes).
+  char buffer[1024];
+  ssize_t got = -1;
+  if (const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC); fd >= 0) {
+    got = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+  }
+  const std::string_view stat(buffer, got > 0 ? static_cast<size_t>(got) : 0);
   // The command name (field 2) may contain spaces and parentheses: the fields
   // we need are counted from the last ')'.
-  const size_t close = stat.rfind(')');
-  if (close != std::string::npos && ticks > 0) {
-    std::istringstream fields(stat.substr(close + 2));
+  const size_t close_paren = stat.rfind(')');
+  if (close_paren != std::string_view::npos && close_paren + 2 <= stat.size() && ticks > 0) {
+    std::istringstream fields(std::string(stat.substr(close_paren + 2)));
     std::string f;
     // Fields after the name start at 3 (state); utime=14, stime=15,
     // starttime=22, vsize=23, rss=24.
@@ -67,8 +76,11 @@ ProcessStats ReadProcessStats() {
       if (i == 23) vsize = std::strtod(f.c_str(), nullptr);
       if (i == 24) rss = std::strtod(f.c_str(), nullptr);
     }
+    // The boot time does not change: /proc/stat (long on many-CPU machines)
+    // is read once.
+    static const double boot_time = BootTimeSeconds();
     s.cpu_seconds = (utime + stime) / ticks;
-    s.start_time_seconds = BootTimeSeconds() + starttime / ticks;
+    s.start_time_seconds = boot_time + starttime / ticks;
     s.virtual_memory_bytes = vsize;
     s.resident_memory_bytes = rss * page;
   }
@@ -82,14 +94,10 @@ ProcessStats ReadProcessStats() {
     s.open_fds = n - 1;  // the directory stream's own descriptor
   }
 
-  std::ifstream limits("/proc/self/limits");
-  std::string line;
-  while (std::getline(limits, line)) {
-    if (line.rfind("Max open files", 0) == 0) {
-      std::istringstream fields(line.substr(std::strlen("Max open files")));
-      std::string soft;
-      if (fields >> soft && soft != "unlimited") s.max_fds = std::strtod(soft.c_str(), nullptr);
-    }
+  // The soft limit, as /proc/self/limits shows it under "Max open files".
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
+    s.max_fds = static_cast<double>(files.rlim_cur);
   }
   return s;
 }

@@ -17,7 +17,7 @@ struct ProcessStats {
   std::optional<double> max_fds;
 };
 
-// Reads /proc/self/{stat,limits,fd}; fields it cannot read stay 0.
+// Reads /proc/self/{stat,fd} and RLIMIT_NOFILE; fields it cannot read stay 0.
 ProcessStats ReadProcessStats();
 
 std::vector<prometheus::MetricFamily> ProcessFamilies(const ProcessStats& stats);
