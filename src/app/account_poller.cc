@@ -1,5 +1,7 @@
 #include "app/account_poller.h"
 
+#include <malloc.h>
+
 #include <map>
 
 #include "common/log.h"
@@ -83,7 +85,9 @@ dashscope::PollResult AccountPoller::PollOnce() {
   dashscope::PollResult result;
   if (not_before_ && *not_before_ > start) {
     const auto wait = *not_before_ - start;
-    if (wait >= PollDeadline(settings_.poll_interval)) {
+    // Skip when no request could start after the wait, not only when the
+    // wait outlasts the whole poll.
+    if (wait + dashscope::kMinRequestTime >= PollDeadline(settings_.poll_interval)) {
       // Sending now would ignore the API's Retry-After; skip this poll.
       result.error_code.clear();
       result.error = "API asked to wait (Retry-After) " +
@@ -123,9 +127,11 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double st
   snap->view.last_poll_duration_seconds = duration_seconds;
 
   // Problems: counted by kind, each distinct one logged once per poll.
-  if (!result.problems.empty()) {
+  if (!result.problems.empty() || result.problems_not_listed > 0) {
     std::map<std::string_view, uint64_t> by_kind;
     for (const auto& p : result.problems) ++by_kind[ProblemKind(p)];
+    // Problems past the parser's list are counted without their text.
+    if (result.problems_not_listed > 0) by_kind["other"] += result.problems_not_listed;
     for (const auto& [kind, n] : by_kind) metrics_.RecordProblems(kind, n);
     size_t logged = 0;
     for (const auto& p : result.problems) {
@@ -187,6 +193,11 @@ void AccountPoller::Run() {
   SteadyTime next = clock_.SteadyNow();
   while (!stop_.stopped()) {
     PollOnce();
+    // The poll's transient memory (response bodies, parsed pages, its result,
+    // the previous snapshot) is free now, but glibc keeps freed pages
+    // resident until its arenas are trimmed: give them back, so that RSS
+    // between polls is what the snapshot needs.
+    malloc_trim(0);
     // Fixed rate from each poll's start; a poll that overran (it cannot by
     // more than its deadline) starts the next one at once.
     next += settings_.poll_interval;

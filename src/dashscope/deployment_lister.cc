@@ -8,9 +8,6 @@ namespace {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-// A request is not worth starting with less time than this left.
-constexpr Duration kMinRequestTime{50};
-
 }  // namespace
 
 DeploymentLister::DeploymentLister(PageFetcher& fetcher, ListOptions options, const Clock& clock,
@@ -76,6 +73,7 @@ PollResult DeploymentLister::ListAll(SteadyTime deadline) {
     ++result.pages;
     DeploymentPage& page = out.page;
     for (auto& p : page.problems) result.problems.push_back(std::move(p));
+    result.problems_not_listed += page.problems_not_listed;
 
     if (page_no == 1 && page.total && *page.total >= 0) {
       // One page of slack lets a list that grows during the poll finish;

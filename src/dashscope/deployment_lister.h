@@ -20,6 +20,8 @@ namespace dse::dashscope {
 // Never more pages than this in one poll, whatever `total` says (200,000
 // deployments at the largest page size).
 inline constexpr int64_t kMaxPagesPerPoll = 1000;
+// A request is not worth starting with less time than this left in the poll.
+inline constexpr Duration kMinRequestTime{50};
 
 struct ListOptions {
   int page_size = 200;
@@ -38,6 +40,7 @@ struct PollResult {
   int requests = 0;
   size_t duplicates = 0;
   std::vector<std::string> problems;  // from every page, in order
+  size_t problems_not_listed = 0;     // counted by the parser beyond its list
   // Set when the API asked us to wait (Retry-After): no request before then.
   std::optional<std::chrono::steady_clock::time_point> not_before;
   std::optional<Duration> retry_after;

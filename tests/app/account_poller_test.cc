@@ -161,6 +161,19 @@ TEST_F(PollerTest, BadRecordsAreCountedByKind) {
   EXPECT_TRUE(Has(R"(dashscope_record_problems_total{account="a",problem="invalid_utf8"} 1)"));
 }
 
+TEST_F(PollerTest, ProblemsBeyondTheParsersListCountAsOther) {
+  Make();
+  fetcher->serve = [](int64_t) {
+    auto o = Good({"m1"});
+    o.page.problems = {"deployment #1: missing deployed_model"};
+    o.page.problems_not_listed = 250;
+    return o;
+  };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(R"(dashscope_record_problems_total{account="a",problem="other"} 250)"));
+  EXPECT_TRUE(Has(R"(dashscope_record_problems_total{account="a",problem="missing_deployed_model"} 1)"));
+}
+
 TEST(PollDeadline, ShorterThanTheInterval) {
   EXPECT_EQ(PollDeadline(Duration(60000)), Duration(54000));
   EXPECT_LT(PollDeadline(Duration(100)), Duration(100));
