@@ -3,11 +3,13 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -59,22 +61,28 @@ ProcessStats ReadProcessStats() {
     got = read(fd, buffer, sizeof buffer - 1);
     close(fd);
   }
-  const std::string_view stat(buffer, got > 0 ? static_cast<size_t>(got) : 0);
+  const std::string_view line(buffer, got > 0 ? static_cast<size_t>(got) : 0);
   // The command name (field 2) may contain spaces and parentheses: the fields
   // we need are counted from the last ')'.
-  const size_t close_paren = stat.rfind(')');
-  if (close_paren != std::string_view::npos && close_paren + 2 <= stat.size() && ticks > 0) {
-    std::istringstream fields(std::string(stat.substr(close_paren + 2)));
-    std::string f;
+  const size_t close_paren = line.rfind(')');
+  if (close_paren != std::string_view::npos && ticks > 0) {
     // Fields after the name start at 3 (state); utime=14, stime=15,
-    // starttime=22, vsize=23, rss=24.
+    // starttime=22, vsize=23, rss=24. All are unsigned decimals.
     double utime = 0, stime = 0, starttime = 0, vsize = 0, rss = 0;
-    for (int i = 3; i <= 24 && fields >> f; ++i) {
-      if (i == 14) utime = std::strtod(f.c_str(), nullptr);
-      if (i == 15) stime = std::strtod(f.c_str(), nullptr);
-      if (i == 22) starttime = std::strtod(f.c_str(), nullptr);
-      if (i == 23) vsize = std::strtod(f.c_str(), nullptr);
-      if (i == 24) rss = std::strtod(f.c_str(), nullptr);
+    std::string_view rest = line.substr(close_paren + 1);
+    for (int i = 3; i <= 24; ++i) {
+      const size_t start = rest.find_first_not_of(' ');
+      if (start == std::string_view::npos) break;
+      rest.remove_prefix(start);
+      const std::string_view field = rest.substr(0, rest.find(' '));
+      rest.remove_prefix(field.size());
+      uint64_t v = 0;
+      std::from_chars(field.data(), field.data() + field.size(), v);
+      if (i == 14) utime = static_cast<double>(v);
+      if (i == 15) stime = static_cast<double>(v);
+      if (i == 22) starttime = static_cast<double>(v);
+      if (i == 23) vsize = static_cast<double>(v);
+      if (i == 24) rss = static_cast<double>(v);
     }
     // The boot time does not change: /proc/stat (long on many-CPU machines)
     // is read once.
@@ -85,7 +93,13 @@ ProcessStats ReadProcessStats() {
     s.resident_memory_bytes = rss * page;
   }
 
-  if (DIR* dir = opendir("/proc/self/fd")) {
+  // Since Linux 6.2 the size of /proc/self/fd is the number of open
+  // descriptors: one stat() instead of listing the directory, for which the
+  // kernel builds an entry per descriptor. Older kernels report 0.
+  struct stat fd_dir {};
+  if (::stat("/proc/self/fd", &fd_dir) == 0 && fd_dir.st_size > 0) {
+    s.open_fds = static_cast<double>(fd_dir.st_size);
+  } else if (DIR* dir = opendir("/proc/self/fd")) {
     int n = 0;
     while (dirent* e = readdir(dir)) {
       if (e->d_name[0] != '.') ++n;
