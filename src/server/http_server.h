@@ -35,7 +35,12 @@ struct ServerOptions {
   std::string listen_address = ":9864";
   std::string telemetry_path = "/metrics";
   std::optional<config::WebConfig> web;  // TLS and basic auth, from --web.config.file
-  int worker_threads = 4;                // fixed pool; scrapes are cheap
+  // Fixed pool. httplib gives each keep-alive connection a worker until it
+  // closes, so connections beyond the pool wait whole keep-alive sessions, not
+  // one scrape: size it for the concurrent scrapers expected. An idle worker
+  // never wakes up; its stack costs ~8 KiB resident (~72 KiB once it has
+  // written a body through the 64 KiB coalescing buffer).
+  int worker_threads = 16;
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};
   // An idle keep-alive connection holds a worker thread until this passes, and
