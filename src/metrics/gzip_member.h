@@ -29,6 +29,7 @@ struct CompressedText {
 CompressedText Compress(std::string text, int level = kGzipLevel);
 
 // Raw deflate of `text` carrying the final block (valid for empty text too).
+// Made for the small per-scrape tail: it uses a 4 KiB window.
 std::string DeflateFinal(std::string_view text, int level = kGzipLevel);
 
 // The fixed 10-byte gzip header (no name, no mtime, OS = Unix).
