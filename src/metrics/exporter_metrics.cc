@@ -48,25 +48,32 @@ AccountMetrics::~AccountMetrics() {
   if (last_success_) owner_.last_success_.Remove(last_success_);
   for (auto& [code, counter] : errors_) owner_.api_errors_.Remove(counter);
   for (auto& [kind, counter] : problems_) owner_.record_problems_.Remove(counter);
+  owner_.Changed();
 }
 
-void AccountMetrics::PollStarted() { polls_.Increment(); }
+void AccountMetrics::PollStarted() {
+  polls_.Increment();
+  owner_.Changed();
+}
 
 void AccountMetrics::PollFinished(bool ok, double duration_seconds, double end_unix) {
   poll_duration_.Set(duration_seconds);
   up_.Set(ok ? 1 : 0);
   if (!ok) {
     poll_failures_.Increment();
+    owner_.Changed();
     return;
   }
   std::lock_guard lock(mu_);
   if (!last_success_) last_success_ = &owner_.last_success_.Add({{"account", account_}});
   last_success_->Set(end_unix);
+  owner_.Changed();
 }
 
 void AccountMetrics::ApiRequest(double duration_seconds) {
   api_requests_.Increment();
   request_duration_.Observe(duration_seconds);
+  owner_.Changed();
 }
 
 void AccountMetrics::ApiError(std::string_view code) {
@@ -78,6 +85,7 @@ void AccountMetrics::ApiError(std::string_view code) {
     it = errors_.emplace(label, &owner_.api_errors_.Add({{"account", account_}, {"code", label}})).first;
   }
   it->second->Increment();
+  owner_.Changed();
 }
 
 void AccountMetrics::RecordProblems(std::string_view kind, uint64_t count) {
@@ -88,17 +96,28 @@ void AccountMetrics::RecordProblems(std::string_view kind, uint64_t count) {
     it = problems_.emplace(std::string(kind), &c).first;
   }
   it->second->Increment(static_cast<double>(count));
+  owner_.Changed();
 }
 
 void AccountMetrics::DuplicatesDropped(uint64_t count) {
   duplicates_.Increment(static_cast<double>(count));
+  owner_.Changed();
 }
 
-void AccountMetrics::SetDeployments(size_t count) { deployments_.Set(static_cast<double>(count)); }
+void AccountMetrics::SetDeployments(size_t count) {
+  deployments_.Set(static_cast<double>(count));
+  owner_.Changed();
+}
 
-void AccountMetrics::SetThrottledUntil(double unix_seconds) { throttled_until_.Set(unix_seconds); }
+void AccountMetrics::SetThrottledUntil(double unix_seconds) {
+  throttled_until_.Set(unix_seconds);
+  owner_.Changed();
+}
 
-void AccountMetrics::SetStaleDataDropped(bool dropped) { stale_dropped_.Set(dropped ? 1 : 0); }
+void AccountMetrics::SetStaleDataDropped(bool dropped) {
+  stale_dropped_.Set(dropped ? 1 : 0);
+  owner_.Changed();
+}
 
 ExporterMetrics::ExporterMetrics(std::string version, std::string revision)
     : registry_(std::make_shared<prometheus::Registry>()),
@@ -174,6 +193,7 @@ ExporterMetrics::ExporterMetrics(std::string version, std::string revision)
                        .Register(*registry_)) {
   build_info_.Add({{"version", std::move(version)}, {"revision", std::move(revision)}}).Set(1);
   reload_ok_.Add({}).Set(0);
+  Changed();
 }
 
 ExporterMetrics::~ExporterMetrics() {
@@ -187,6 +207,7 @@ AccountMetrics& ExporterMetrics::ForAccount(const std::string& account) {
   if (it == accounts_.end()) {
     it = accounts_.emplace(account, std::unique_ptr<AccountMetrics>(new AccountMetrics(*this, account)))
              .first;
+    Changed();
   }
   return *it->second;
 }
@@ -201,10 +222,32 @@ void ExporterMetrics::RetainAccounts(const std::set<std::string>& keep) {
 void ExporterMetrics::SetConfigReload(bool ok, double unix_seconds) {
   reload_ok_.Add({}).Set(ok ? 1 : 0);
   if (ok) reload_time_.Add({}).Set(unix_seconds);
+  Changed();
+}
+
+void ExporterMetrics::Changed() { generation_.fetch_add(1, std::memory_order_acq_rel); }
+
+std::string ExporterMetrics::RegistryText() const {
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  {
+    std::lock_guard lock(text_mu_);
+    if (text_generation_ == generation) return registry_text_;
+  }
+  // Not under text_mu_: scrapes that find the text current do not wait.
+  std::string text = prometheus::TextSerializer().Serialize(registry_->Collect());
+  std::lock_guard lock(text_mu_);
+  if (generation > text_generation_) {
+    text_generation_ = generation;
+    registry_text_ = text;
+  }
+  return text;
 }
 
 std::string ExporterMetrics::RenderText(const std::vector<HttpRequestCount>& http_requests) const {
-  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  // The text format is one family after another, so the registry's part can
+  // be serialized apart from the families that change on every scrape.
+  std::string text = RegistryText();
+  std::vector<prometheus::MetricFamily> families;
   if (!http_requests.empty()) {
     prometheus::MetricFamily http;
     http.name = "dashscope_exporter_http_requests_total";
@@ -219,7 +262,8 @@ std::string ExporterMetrics::RenderText(const std::vector<HttpRequestCount>& htt
     families.push_back(std::move(http));
   }
   for (auto& f : ProcessFamilies(ReadProcessStats())) families.push_back(std::move(f));
-  return prometheus::TextSerializer().Serialize(families);
+  text += prometheus::TextSerializer().Serialize(families);
+  return text;
 }
 
 }  // namespace dse::metrics

@@ -4,6 +4,7 @@
 // between polls.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -92,6 +93,11 @@ class ExporterMetrics {
 
  private:
   friend class AccountMetrics;
+  // Every change to the registry's series or values must call this: the
+  // registry's text is serialized again only after a change (a poll or a
+  // reload), not on every scrape.
+  void Changed();
+  std::string RegistryText() const;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>& up_;
   prometheus::Family<prometheus::Gauge>& last_success_;
@@ -112,6 +118,11 @@ class ExporterMetrics {
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<AccountMetrics>> accounts_;  // guarded by mu_
+
+  std::atomic<uint64_t> generation_{1};  // bumped by Changed()
+  mutable std::mutex text_mu_;
+  mutable uint64_t text_generation_ = 0;  // guarded by text_mu_; generation of registry_text_
+  mutable std::string registry_text_;     // guarded by text_mu_
 };
 
 }  // namespace dse::metrics
