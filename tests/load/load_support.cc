@@ -74,6 +74,39 @@ std::optional<int> OpenFdCount(int pid) {
   return n;
 }
 
+RssSampler::RssSampler(int pid, std::chrono::milliseconds every) : pid_(pid) {
+  thread_ = std::thread([this, every] {
+    while (!stop_.load()) {
+      if (const auto kib = ResidentKiB(pid_)) {
+        std::lock_guard lock(mu_);
+        readings_.push_back({Clock::now(), *kib});
+      }
+      std::this_thread::sleep_for(every);
+    }
+  });
+}
+
+RssSampler::~RssSampler() {
+  stop_ = true;
+  thread_.join();
+}
+
+std::optional<int64_t> RssSampler::PeakKiB(Clock::time_point from, Clock::time_point to) const {
+  std::lock_guard lock(mu_);
+  std::optional<int64_t> peak;
+  for (const Reading& r : readings_) {
+    if (r.at >= from && r.at <= to) peak = std::max(peak.value_or(r.kib), r.kib);
+  }
+  return peak;
+}
+
+size_t RssSampler::Count(Clock::time_point from, Clock::time_point to) const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const Reading& r : readings_) n += r.at >= from && r.at <= to ? 1 : 0;
+  return n;
+}
+
 std::optional<std::string> FindOnPath(const std::string& name) {
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path != nullptr && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin");
@@ -88,15 +121,18 @@ std::optional<std::string> FindOnPath(const std::string& name) {
 
 std::string WrkReport::Summary() const {
   char buf[512];
-  std::snprintf(buf, sizeof buf,
-                "%llu requests in %.1fs (%.0f req/s, %.1f MiB read), latency mean %.2fms stdev %.2fms "
-                "p50 %.2fms p99 %.2fms max %.2fms; errors: connect %llu read %llu write %llu timeout %llu, "
-                "status>399 %llu",
-                static_cast<unsigned long long>(requests), duration_seconds, RequestsPerSecond(),
-                static_cast<double>(bytes) / (1024.0 * 1024.0), latency_mean_ms, latency_stdev_ms,
-                latency_p50_ms, latency_p99_ms, latency_max_ms, static_cast<unsigned long long>(errors_connect),
-                static_cast<unsigned long long>(errors_read), static_cast<unsigned long long>(errors_write),
-                static_cast<unsigned long long>(errors_timeout), static_cast<unsigned long long>(errors_status));
+  std::snprintf(
+      buf, sizeof buf,
+      "%llu requests in %.1fs (%.0f req/s, %.1f MiB read), latency mean %.2fms stdev %.2fms "
+      "p50 %.2fms p99 %.2fms max %.2fms; errors: connect %llu read %llu write %llu timeout %llu, "
+      "status>399 %llu",
+      static_cast<unsigned long long>(requests), duration_seconds, RequestsPerSecond(),
+      static_cast<double>(bytes) / (1024.0 * 1024.0), latency_mean_ms, latency_stdev_ms,
+      latency_p50_ms, latency_p99_ms, latency_max_ms,
+      static_cast<unsigned long long>(errors_connect), static_cast<unsigned long long>(errors_read),
+      static_cast<unsigned long long>(errors_write),
+      static_cast<unsigned long long>(errors_timeout),
+      static_cast<unsigned long long>(errors_status));
   return buf;
 }
 
@@ -119,7 +155,8 @@ WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const st
     RemoveTree(dir);
     return report;
   }
-  report.exit_code = process->WaitExit(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+  report.exit_code =
+      process->WaitExit(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
   report.output = process->Stdout() + process->Stderr();
   process.reset();  // kills wrk if it overran
   RemoveTree(dir);
@@ -137,8 +174,8 @@ WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const st
   const auto max = HookValue(report.output, "latency_max_us");
   const auto p50 = HookValue(report.output, "latency_p50_us");
   const auto p99 = HookValue(report.output, "latency_p99_us");
-  report.parsed = requests && duration && bytes && connect && read && write && status && tmo && mean && stdev &&
-                  max && p50 && p99;
+  report.parsed = requests && duration && bytes && connect && read && write && status && tmo &&
+                  mean && stdev && max && p50 && p99;
   if (report.parsed) {
     report.requests = static_cast<uint64_t>(*requests);
     report.duration_seconds = *duration / 1e6;
@@ -158,7 +195,8 @@ WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const st
   static const std::regex non2xx(R"(Non-2xx or 3xx responses:\s*(\d+))");
   static const std::regex socket(R"(Socket errors:[^\n]*)");
   std::smatch m;
-  if (std::regex_search(report.output, m, non2xx)) report.non_2xx_3xx_line = std::stoull(m[1].str());
+  if (std::regex_search(report.output, m, non2xx))
+    report.non_2xx_3xx_line = std::stoull(m[1].str());
   if (std::regex_search(report.output, m, socket)) report.socket_errors_line = m[0].str();
   return report;
 }
@@ -166,7 +204,8 @@ WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const st
 double SumSamples(const std::map<std::string, double>& samples, const std::string& prefix,
                   const std::vector<std::string>& contains) {
   double sum = 0;
-  for (auto it = samples.lower_bound(prefix); it != samples.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+  for (auto it = samples.lower_bound(prefix);
+       it != samples.end() && it->first.rfind(prefix, 0) == 0; ++it) {
     bool all = true;
     for (const std::string& c : contains) all = all && it->first.find(c) != std::string::npos;
     if (all) sum += it->second;
@@ -181,7 +220,8 @@ double Median(std::vector<double> values) {
 
 std::string FormatKiB(int64_t kib) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%lld KiB (%.1f MiB)", static_cast<long long>(kib), static_cast<double>(kib) / 1024.0);
+  std::snprintf(buf, sizeof buf, "%lld KiB (%.1f MiB)", static_cast<long long>(kib),
+                static_cast<double>(kib) / 1024.0);
   return buf;
 }
 

@@ -2,11 +2,14 @@
 // (resident memory, open descriptors) and a driver for Debian's wrk.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace dse::testing::load {
@@ -31,6 +34,34 @@ constexpr bool kSanitizerBuild =
 std::optional<int64_t> ResidentKiB(int pid);
 // Entries in /proc/<pid>/fd; nullopt when unreadable.
 std::optional<int> OpenFdCount(int pid);
+
+// Samples the resident memory of `pid` every `every` on a thread of its own,
+// from construction to destruction. Under load a heap's resident size swings
+// by whole buffers as they are freed and reused, so a single reading says
+// little; the peak over a window of several seconds is stable.
+class RssSampler {
+ public:
+  using Clock = std::chrono::steady_clock;
+  RssSampler(int pid, std::chrono::milliseconds every);
+  ~RssSampler();
+  RssSampler(const RssSampler&) = delete;
+  RssSampler& operator=(const RssSampler&) = delete;
+
+  // The highest reading in [from, to] in KiB; nullopt without readings there.
+  std::optional<int64_t> PeakKiB(Clock::time_point from, Clock::time_point to) const;
+  size_t Count(Clock::time_point from, Clock::time_point to) const;
+
+ private:
+  struct Reading {
+    Clock::time_point at;
+    int64_t kib;
+  };
+  const int pid_;
+  mutable std::mutex mu_;
+  std::vector<Reading> readings_;  // guarded by mu_
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 // The first executable `name` on $PATH, or nullopt.
 std::optional<std::string> FindOnPath(const std::string& name);
@@ -58,11 +89,15 @@ struct WrkReport {
   double latency_p99_ms = 0;
 
   // From wrk's own text, when present.
-  std::optional<uint64_t> non_2xx_3xx_line;  // "Non-2xx or 3xx responses: N"
+  std::optional<uint64_t> non_2xx_3xx_line;       // "Non-2xx or 3xx responses: N"
   std::optional<std::string> socket_errors_line;  // "Socket errors: connect A, read B, ..."
 
-  double RequestsPerSecond() const { return duration_seconds > 0 ? static_cast<double>(requests) / duration_seconds : 0; }
-  uint64_t SocketErrors() const { return errors_connect + errors_read + errors_write + errors_timeout; }
+  double RequestsPerSecond() const {
+    return duration_seconds > 0 ? static_cast<double>(requests) / duration_seconds : 0;
+  }
+  uint64_t SocketErrors() const {
+    return errors_connect + errors_read + errors_write + errors_timeout;
+  }
   // One line for logs and failure messages.
   std::string Summary() const;
 };
