@@ -1,5 +1,7 @@
-// Poller soak: thousands of polls, 100 ms apart, while the mock's fault queue
-// rotates through every way the API can fail. The exporter must neither leak
+// Poller soak: thousands of polls, 100 ms apart on each of several accounts
+// (all pointing at one mock, so that thousands of polls take seconds, not
+// minutes), while the mock's fault queue rotates through every way the API
+// can fail. The exporter must neither leak
 // descriptors nor memory, never restart, and come back up once the API heals.
 #include <gtest/gtest.h>
 
@@ -20,9 +22,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr char kUp[] = "dashscope_up{account=\"mock\"}";
-constexpr char kPolls[] = "dashscope_polls_total{account=\"mock\"}";
-constexpr char kPollFailures[] = "dashscope_poll_failures_total{account=\"mock\"}";
-constexpr char kApiRequests[] = "dashscope_api_requests_total{account=\"mock\"}";
+// Counters are summed over every account.
+constexpr char kPolls[] = "dashscope_polls_total{";
+constexpr char kPollFailures[] = "dashscope_poll_failures_total{";
+constexpr char kApiRequests[] = "dashscope_api_requests_total{";
+// Pollers running side by side: each polls every 100 ms.
+constexpr int kAccounts = 8;
+constexpr size_t kDeploymentsPerAccount = 300;
 constexpr char kApiErrors[] = "dashscope_api_errors_total{";
 
 // What the test must achieve, and how long it may take for it.
@@ -42,6 +48,20 @@ constexpr char kSoakConfig[] =
     "max_retries: 1\n"
     "retry_base_delay: 1ms\n"
     "max_response_bytes: 1MiB\n";
+
+double Sum(const std::string& text, const std::string& prefix) {
+  double total = 0;
+  for (const auto& [series, value] : ParseSamples(text)) {
+    if (series.rfind(prefix, 0) == 0) total += value;
+  }
+  return total;
+}
+
+std::string ExtraAccounts(const Mock& mock) {
+  std::string yaml;
+  for (int i = 2; i <= kAccounts; ++i) yaml += MockAccountYaml(mock, "mock" + std::to_string(i));
+  return yaml;
+}
 
 struct FaultStep {
   const char* name;
@@ -103,9 +123,9 @@ Reading Quiet(Exporter& exporter) {
   }
   if (!fds.empty()) r.open_fds = Median(fds);
   if (!proc.empty()) r.proc_fds = static_cast<int>(Median(proc));
-  r.polls = Sample(text, kPolls).value_or(-1);
-  r.failures = Sample(text, kPollFailures).value_or(-1);
-  r.api_requests = Sample(text, kApiRequests).value_or(-1);
+  r.polls = Sum(text, kPolls);
+  r.failures = Sum(text, kPollFailures);
+  r.api_requests = Sum(text, kApiRequests);
   r.start_time = Sample(text, "process_start_time_seconds").value_or(-1);
   r.rss_kib = ResidentKiB(exporter.process().pid()).value_or(-1);
   return r;
@@ -125,9 +145,10 @@ bool ApplyStep(Mock& mock, const FaultStep& step) {
 
 TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
   const auto test_start = Clock::now();
-  auto mock = Mock::Start({"--deployments", "300", "--tick", "1s"});
+  auto mock = Mock::Start({"--deployments", std::to_string(kDeploymentsPerAccount), "--tick", "1s"});
   ASSERT_NE(mock, nullptr);
-  auto exporter = Exporter::Start(MockConfig(*mock, kSoakConfig), {}, MockEnv(*mock));
+  auto exporter =
+      Exporter::Start(MockConfig(*mock, kSoakConfig, ExtraAccounts(*mock)), {}, MockEnv(*mock));
   ASSERT_NE(exporter, nullptr);
   const int pid = exporter->process().pid();
   ASSERT_TRUE(exporter->WaitForMetric(std::string(kUp) + " 1", std::chrono::seconds(10)))
@@ -171,7 +192,7 @@ TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
       if (text.empty()) {
         ++scrapes_failed;
       } else {
-        polls = Sample(text, kPolls).value_or(polls);
+        polls = Sum(text, kPolls);
         fds_peak = std::max(fds_peak, Sample(text, "process_open_fds").value_or(0));
       }
       if (!exporter->process().Running()) break;
@@ -250,7 +271,8 @@ TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
   EXPECT_EQ(end.start_time, base.start_time)
       << "process_start_time_seconds changed: the exporter restarted";
   EXPECT_TRUE(exporter->process().Running());
-  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(), 300u);
+  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(),
+            kDeploymentsPerAccount * kAccounts);
 
   ASSERT_TRUE(exporter->process().Signal(SIGTERM));
   EXPECT_EQ(exporter->process().WaitExit(std::chrono::seconds(10)), std::optional<int>(0))
