@@ -46,6 +46,25 @@ prometheus::MetricFamily Family(std::string name, std::string help, prometheus::
   return f;
 }
 
+// /proc/self/stat and /proc/self/fd, opened once: on every scrape, resolving
+// the two paths cost more than reading them. Each is -1 when it could not be
+// opened; the paths are used then.
+struct ProcFiles {
+  int stat = -1;    // read with pread: each read from offset 0 is fresh
+  int fd_dir = -1;  // O_PATH; fstat gives the descriptor count (below)
+  int kept() const { return (stat >= 0 ? 1 : 0) + (fd_dir >= 0 ? 1 : 0); }
+};
+
+const ProcFiles& Files() {
+  static const ProcFiles files = [] {
+    ProcFiles f;
+    f.stat = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    f.fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return f;
+  }();
+  return files;
+}
+
 }  // namespace
 
 ProcessStats ReadProcessStats() {
@@ -53,11 +72,14 @@ ProcessStats ReadProcessStats() {
   static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   static const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
 
+  const ProcFiles& proc = Files();
   // Read with one read() into a buffer: this runs on every scrape, and a
   // stream costs more than reading the file (a few hundred bytes).
   char buffer[1024];
   ssize_t got = -1;
-  if (const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC); fd >= 0) {
+  if (proc.stat >= 0) {
+    got = pread(proc.stat, buffer, sizeof buffer - 1, 0);
+  } else if (const int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC); fd >= 0) {
     got = read(fd, buffer, sizeof buffer - 1);
     close(fd);
   }
@@ -95,17 +117,21 @@ ProcessStats ReadProcessStats() {
 
   // Since Linux 6.2 the size of /proc/self/fd is the number of open
   // descriptors: one stat() instead of listing the directory, for which the
-  // kernel builds an entry per descriptor. Older kernels report 0.
+  // kernel builds an entry per descriptor. Older kernels report 0. The
+  // descriptors kept by Files() are not counted, as the directory stream's
+  // own never was.
   struct stat fd_dir {};
-  if (::stat("/proc/self/fd", &fd_dir) == 0 && fd_dir.st_size > 0) {
-    s.open_fds = static_cast<double>(fd_dir.st_size);
+  const int stat_result =
+      proc.fd_dir >= 0 ? fstat(proc.fd_dir, &fd_dir) : ::stat("/proc/self/fd", &fd_dir);
+  if (stat_result == 0 && fd_dir.st_size > 0) {
+    s.open_fds = static_cast<double>(fd_dir.st_size - proc.kept());
   } else if (DIR* dir = opendir("/proc/self/fd")) {
     int n = 0;
     while (dirent* e = readdir(dir)) {
       if (e->d_name[0] != '.') ++n;
     }
     closedir(dir);
-    s.open_fds = n - 1;  // the directory stream's own descriptor
+    s.open_fds = n - 1 - proc.kept();  // nor the directory stream's own
   }
 
   // The soft limit, as /proc/self/limits shows it under "Max open files".
