@@ -10,6 +10,7 @@
 #include <rapidjson/reader.h>
 
 #include <algorithm>
+#include <charconv>
 #include <array>
 #include <cstdio>
 #include <limits>
@@ -20,8 +21,11 @@
 namespace dse::dashscope {
 namespace {
 
-// Full precision: capacities and limits should read back exactly as sent.
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag;
+// Numbers arrive as text and are converted with std::from_chars: exact
+// (correctly rounded) and safe. RapidJSON 1.1.0's own full-precision path
+// crashes or misparses some inputs (upstream #1249, #1251), and its default
+// path is not exact.
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 constexpr std::string_view kErrorPrefix = "invalid_response: ";
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
@@ -423,6 +427,30 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
     return OnInteger(static_cast<int64_t>(u));
   }
   bool Double(double d) { return OnScalar(Scalar{JsonType::kFloat, {}, d, {}}); }
+  // With kParseNumbersAsStringsFlag every number comes here, already checked
+  // against JSON's number grammar by the reader.
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const std::string_view text(s, n);
+    if (text.find_first_of(".eE") == std::string_view::npos) {
+      int64_t i = 0;
+      auto [end, ec] = std::from_chars(s, s + n, i);
+      if (ec == std::errc() && end == s + n) return OnInteger(i);
+      // Out of int64's range: still an integer in JSON, kept as a double.
+      double d = 0;
+      std::from_chars(s, s + n, d);
+      return OnScalar(Scalar{JsonType::kInteger, {}, d, std::nullopt});
+    }
+    double d = 0;
+    auto [end, ec] = std::from_chars(s, s + n, d);
+    // Overflow (1e400) saturates rather than failing the page; underflow is 0.
+    if (ec == std::errc::result_out_of_range) {
+      d = text.find_first_of("eE") != std::string_view::npos &&
+                  text[text.find_first_of("eE") + 1] == '-'
+              ? 0.0
+              : std::numeric_limits<double>::infinity() * (text[0] == '-' ? -1 : 1);
+    }
+    return Double(d);
+  }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     return OnScalar(Scalar{JsonType::kString, std::string_view(s, n), 0, {}});
   }
@@ -648,6 +676,8 @@ class ApiErrorHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, A
     if (depth_ == 1 && target_ != nullptr) target_->clear();  // a non-string: treat as absent
     return true;
   }
+  // Numbers arrive as text (kParseNumbersAsStringsFlag); they are not strings.
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return Default(); }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     if (depth_ == 0) return NotAnObject();
     if (depth_ == 1 && target_ != nullptr) AssignValidUtf8(std::string_view(s, n), *target_);

@@ -17,7 +17,6 @@ namespace dse::mock {
 namespace {
 
 constexpr int64_t kMaxPageSize = 200;
-constexpr int64_t kDefaultPageSize = 50;
 constexpr int64_t kMaxTicksPerRequest = 1000000;
 constexpr size_t kMaxTrackedPaths = 64;  // stray clients must not grow the state without bound
 constexpr size_t kStreamChunk = 64 * 1024;

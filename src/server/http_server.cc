@@ -517,7 +517,8 @@ void HttpServer::Impl::AddConfiguredHeaders(httplib::Response& res) const {
   // httplib may gzip any text body on its own when asked, so every answer
   // depends on Accept-Encoding.
   if (!res.has_header("Vary")) res.set_header("Vary", "Accept-Encoding");
-  for (const auto& [name, value] : Settings()->headers) {
+  const auto settings = Settings();  // must outlive the loop: Reload() may swap it
+  for (const auto& [name, value] : settings->headers) {
     res.headers.erase(name);  // the operator's value wins over ours
     res.set_header(name, value);
   }

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <fstream>
 #include <random>
 #include <set>
@@ -322,6 +324,27 @@ TEST(ParseDeploymentPage, MissingDeploymentsArrayNamesWhatIsMissing) {
   // Only the envelope holds the page, not a nested look-alike.
   EXPECT_EQ(ParseError(R"({"meta":{"output":{"deployments":[]}},"output":{"result":{"deployments":[]}}})"),
             "invalid_response: no \"deployments\" array in \"output\"");
+}
+
+TEST(ParseDeploymentPage, NumbersReadExactlyAndSafely) {
+  // Inputs that crash or misparse RapidJSON 1.1.0's full-precision path.
+  DeploymentPage page = MustParse(
+      R"({"output":{"deployments":[)"
+      R"({"deployed_model":"a","capacity":128.74836467836484838364836483643636483648e-336},)"
+      R"({"deployed_model":"b","capacity":0e100},)"
+      R"({"deployed_model":"c","capacity":184467440737095516155},)"
+      R"({"deployed_model":"d","capacity":0.1,"ready_capacity":-3,"tpm_limit":2500000}]}})");
+  ASSERT_EQ(page.deployments.size(), 4u);
+  EXPECT_EQ(page.deployments[0].capacity, 0.0);
+  EXPECT_EQ(page.deployments[1].capacity, 0.0);
+  EXPECT_EQ(page.deployments[2].capacity, 1.8446744073709552e20);
+  EXPECT_EQ(page.deployments[3].capacity, 0.1);
+  EXPECT_EQ(page.deployments[3].ready_capacity, -3.0);
+  EXPECT_EQ(page.deployments[3].tpm_limit, 2500000.0);
+  // Beyond a double's range the reader refuses the page as a whole.
+  EXPECT_EQ(ParseError(R"({"output":{"deployments":[{"deployed_model":"e","capacity":1e400}]}})").rfind(
+                "invalid_response: JSON parse error", 0),
+            0u);
 }
 
 TEST(ParseDeploymentPage, AccountWithoutDeploymentsIsAnEmptyPage) {
