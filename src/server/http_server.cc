@@ -1,6 +1,8 @@
 #include "server/http_server.h"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -293,6 +295,14 @@ Status HttpServer::Impl::Start() {
   server->set_socket_options([](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    // Inherited by accepted sockets. Without it a worker blocked in send()
+    // refills its socket as soon as the client reads anything, and a client
+    // reading several connections in turn (wrk) drains one body while the
+    // others wait: at 10,000 deployments wrk -c16 saw requests take over 2 s.
+    // Capping what sits unsent at 128 KiB keeps bodies progressing evenly;
+    // data in flight is not capped, so long links keep their throughput.
+    int not_sent_low_water = 128 * 1024;
+    setsockopt(sock, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &not_sent_low_water, sizeof not_sent_low_water);
   });
 
   // One handler for every method and path: routing, auth and 404/405 are ours,
