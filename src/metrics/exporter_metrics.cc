@@ -4,6 +4,7 @@
 #include <prometheus/text_serializer.h>
 
 #include "metrics/process_metrics.h"
+#include "metrics/text_format.h"
 
 namespace dse::metrics {
 namespace {
@@ -246,23 +247,25 @@ std::string ExporterMetrics::RegistryText() const {
 std::string ExporterMetrics::RenderText(const std::vector<HttpRequestCount>& http_requests) const {
   // The text format is one family after another, so the registry's part can
   // be serialized apart from the families that change on every scrape.
+  // Those few are written directly, as TextSerializer would write them: its
+  // ostream-based formatting was a large part of what a scrape's tail cost.
   std::string text = RegistryText();
-  std::vector<prometheus::MetricFamily> families;
   if (!http_requests.empty()) {
-    prometheus::MetricFamily http;
-    http.name = "dashscope_exporter_http_requests_total";
-    http.help = "HTTP requests served by the exporter, by handler and status code.";
-    http.type = prometheus::MetricType::Counter;
+    constexpr std::string_view kName = "dashscope_exporter_http_requests_total";
+    AppendHeader(text, kName, "HTTP requests served by the exporter, by handler and status code.",
+                 "counter");
     for (const auto& r : http_requests) {
-      prometheus::ClientMetric m;
-      m.label = {{"code", std::to_string(r.code)}, {"handler", r.handler}};
-      m.counter.value = static_cast<double>(r.count);
-      http.metric.push_back(std::move(m));
+      text += kName;
+      text += "{code=\"";
+      AppendValue(text, int64_t{r.code});
+      text += "\",handler=\"";
+      AppendLabelValue(text, r.handler);
+      text += "\"} ";
+      AppendSerializerValue(text, static_cast<double>(r.count));
+      text.push_back('\n');
     }
-    families.push_back(std::move(http));
   }
-  for (auto& f : ProcessFamilies(ReadProcessStats())) families.push_back(std::move(f));
-  text += prometheus::TextSerializer().Serialize(families);
+  AppendProcessText(text, ReadProcessStats());
   return text;
 }
 

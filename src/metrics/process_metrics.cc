@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "metrics/text_format.h"
+
 namespace dse::metrics {
 namespace {
 
@@ -28,22 +30,6 @@ double BootTimeSeconds() {
     in.ignore(1 << 20, '\n');
   }
   return 0;
-}
-
-prometheus::MetricFamily Family(std::string name, std::string help, prometheus::MetricType type,
-                                double value) {
-  prometheus::MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  prometheus::ClientMetric m;
-  if (type == prometheus::MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  f.metric.push_back(std::move(m));
-  return f;
 }
 
 // /proc/self/statm and /proc/self/fd, opened once: on every scrape, resolving
@@ -169,25 +155,27 @@ ProcessStats ReadProcessStats() {
   return s;
 }
 
-std::vector<prometheus::MetricFamily> ProcessFamilies(const ProcessStats& stats) {
-  using prometheus::MetricType;
-  std::vector<prometheus::MetricFamily> out;
-  out.push_back(Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                       MetricType::Counter, stats.cpu_seconds));
-  out.push_back(Family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge,
-                       stats.open_fds));
+void AppendProcessText(std::string& out, const ProcessStats& stats) {
+  const auto family = [&out](std::string_view name, std::string_view help, std::string_view type,
+                             double value) {
+    AppendHeader(out, name, help, type);
+    out += name;
+    out.push_back(' ');
+    AppendSerializerValue(out, value);
+    out.push_back('\n');
+  };
+  family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter",
+         stats.cpu_seconds);
+  family("process_open_fds", "Number of open file descriptors.", "gauge", stats.open_fds);
   if (stats.max_fds) {
-    out.push_back(Family("process_max_fds", "Maximum number of open file descriptors.",
-                         MetricType::Gauge, *stats.max_fds));
+    family("process_max_fds", "Maximum number of open file descriptors.", "gauge", *stats.max_fds);
   }
-  out.push_back(Family("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                       MetricType::Gauge, stats.virtual_memory_bytes));
-  out.push_back(Family("process_resident_memory_bytes", "Resident memory size in bytes.",
-                       MetricType::Gauge, stats.resident_memory_bytes));
-  out.push_back(Family("process_start_time_seconds",
-                       "Start time of the process since unix epoch in seconds.", MetricType::Gauge,
-                       stats.start_time_seconds));
-  return out;
+  family("process_virtual_memory_bytes", "Virtual memory size in bytes.", "gauge",
+         stats.virtual_memory_bytes);
+  family("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
+         stats.resident_memory_bytes);
+  family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+         "gauge", stats.start_time_seconds);
 }
 
 }  // namespace dse::metrics

@@ -2,9 +2,7 @@
 #pragma once
 
 #include <optional>
-#include <vector>
-
-#include <prometheus/metric_family.h>
+#include <string>
 
 namespace dse::metrics {
 
@@ -20,6 +18,8 @@ struct ProcessStats {
 // Reads /proc/self/{stat,fd} and RLIMIT_NOFILE; fields it cannot read stay 0.
 ProcessStats ReadProcessStats();
 
-std::vector<prometheus::MetricFamily> ProcessFamilies(const ProcessStats& stats);
+// Appends the process_* families in exposition text, as prometheus-cpp's
+// TextSerializer would write them.
+void AppendProcessText(std::string& out, const ProcessStats& stats);
 
 }  // namespace dse::metrics

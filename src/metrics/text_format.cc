@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 namespace dse::metrics {
 namespace {
@@ -57,6 +58,20 @@ void AppendValue(std::string& out, int64_t value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   out.append(buf, static_cast<size_t>(end - buf));
+}
+
+void AppendSerializerValue(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "Nan";
+    return;
+  }
+  if (std::isinf(value)) {
+    out += value > 0 ? "+Inf" : "-Inf";
+    return;
+  }
+  char buf[32];
+  const int n = std::snprintf(buf, sizeof buf, "%.16g", value);
+  out.append(buf, static_cast<size_t>(n));
 }
 
 void AppendHeader(std::string& out, std::string_view name, std::string_view help,
