@@ -137,10 +137,20 @@ bool Heal(Mock& mock, Exporter& exporter, std::chrono::seconds timeout) {
   return exporter.WaitForMetric(std::string(kUp) + " 1", timeout);
 }
 
+// Queues the step's fault; its `times=N` is for one poller, so it is
+// multiplied by the number of accounts that share the mock's queue.
 bool ApplyStep(Mock& mock, const FaultStep& step) {
   if (mock.Admin("DELETE", "/mock/faults").status != 200) return false;
-  if (*step.query == '\0') return true;
-  return mock.Admin("POST", std::string("/mock/faults?") + step.query).status == 200;
+  std::string query = step.query;
+  if (query.empty()) return true;
+  const size_t at = query.find("times=");
+  if (at != std::string::npos) {
+    const size_t end = query.find('&', at);
+    const int times = std::stoi(query.substr(at + 6, end - at - 6));
+    query.replace(at, end == std::string::npos ? std::string::npos : end - at,
+                  "times=" + std::to_string(times * kAccounts));
+  }
+  return mock.Admin("POST", "/mock/faults?" + query).status == 200;
 }
 
 TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
