@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <future>
 #include <thread>
 
 namespace dse::dashscope {
@@ -144,15 +145,23 @@ TEST_F(ApiClientTest, OversizedBodyIsRefused) {
 }
 
 TEST_F(ApiClientTest, HangIsTimeout) {
-  handler_ = [](const httplib::Request&, httplib::Response& res) {
-    std::this_thread::sleep_for(1500ms);
+  // The server answers only once the client has given up (or after 10 s, so
+  // that a broken client fails the test instead of hanging it): a result
+  // before the answer can only be the timeout.
+  std::promise<void> gave_up;
+  std::shared_future<void> released = gave_up.get_future().share();
+  handler_ = [released](const httplib::Request&, httplib::Response& res) {
+    (void)released.wait_for(10s);
     res.set_content("{}", "application/json");
   };
   const auto start = std::chrono::steady_clock::now();
   auto out = Fetcher()->FetchPage(1, 200, 300ms);
+  const auto took = std::chrono::steady_clock::now() - start;
+  gave_up.set_value();
   EXPECT_EQ(out.error_code, "timeout");
   EXPECT_TRUE(out.retryable);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1200ms);
+  EXPECT_GE(took, 300ms);
+  EXPECT_LT(took, 10s) << "the client waited for the answer instead of timing out";
 }
 
 TEST_F(ApiClientTest, ConnectionRefusedIsConnection) {
