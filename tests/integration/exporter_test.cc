@@ -503,17 +503,24 @@ TEST(ExporterTest, HttpEndpoints) {
 TEST(ExporterTest, ReadyOnlyAfterTheFirstSuccessfulPoll) {
   auto mock = Mock::Start();
   ASSERT_NE(mock, nullptr);
-  // The first list request hangs for 1.5 s: the exporter serves meanwhile.
-  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=delay&ms=1500&times=1").status, 200);
-  auto exporter = Exporter::Start(MockConfig(*mock, "poll_interval: 5s\nrequest_timeout: 3s\n"));
+  // The first list request hangs for 3 s: the exporter serves meanwhile.
+  // The checks run once the mock holds that request, not at a guessed time.
+  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=delay&ms=3000&times=1").status, 200);
+  auto exporter = Exporter::Start(MockConfig(*mock, "poll_interval: 10s\nrequest_timeout: 5s\n"));
   ASSERT_NE(exporter, nullptr);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return mock->Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") !=
+               std::string::npos;
+      },
+      5000ms));
   EXPECT_EQ(exporter->Get("/readyz").status, 503);
   EXPECT_EQ(exporter->Get("/healthz").status, 200);
   const auto started = Clock::now();
-  EXPECT_TRUE(WaitUntil([&] { return exporter->Get("/readyz").status == 200; }, 5000ms));
+  EXPECT_TRUE(WaitUntil([&] { return exporter->Get("/readyz").status == 200; }, 10000ms));
   EXPECT_TRUE(HasMetricLine(exporter->Metrics(), kUp));
   std::printf(
-      "[ measured ] ready %lld ms after start with a 1500 ms first request\n",
+      "[ measured ] ready %lld ms after the checks with a 3000 ms first request\n",
       static_cast<long long>(
           std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()));
 }
