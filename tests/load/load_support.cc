@@ -74,33 +74,55 @@ std::optional<int> OpenFdCount(int pid) {
   return n;
 }
 
-RssSampler::RssSampler(int pid, std::chrono::milliseconds every) : pid_(pid) {
+ProcessSampler::ProcessSampler(int pid, std::chrono::milliseconds every) : pid_(pid) {
   thread_ = std::thread([this, every] {
     while (!stop_.load()) {
       if (const auto kib = ResidentKiB(pid_)) {
+        const int fds = OpenFdCount(pid_).value_or(-1);
         std::lock_guard lock(mu_);
-        readings_.push_back({Clock::now(), *kib});
+        readings_.push_back({Clock::now(), *kib, fds});
       }
       std::this_thread::sleep_for(every);
     }
   });
 }
 
-RssSampler::~RssSampler() {
+ProcessSampler::~ProcessSampler() {
   stop_ = true;
   thread_.join();
 }
 
-std::optional<int64_t> RssSampler::PeakKiB(Clock::time_point from, Clock::time_point to) const {
+std::optional<int64_t> ProcessSampler::PeakKiB(Clock::time_point from,
+                                               Clock::time_point to) const {
   std::lock_guard lock(mu_);
   std::optional<int64_t> peak;
   for (const Reading& r : readings_) {
-    if (r.at >= from && r.at <= to) peak = std::max(peak.value_or(r.kib), r.kib);
+    if (r.at >= from && r.at <= to) peak = std::max(peak.value_or(r.rss_kib), r.rss_kib);
   }
   return peak;
 }
 
-size_t RssSampler::Count(Clock::time_point from, Clock::time_point to) const {
+std::optional<int64_t> ProcessSampler::FloorKiB(Clock::time_point from,
+                                                Clock::time_point to) const {
+  std::lock_guard lock(mu_);
+  std::optional<int64_t> floor;
+  for (const Reading& r : readings_) {
+    if (r.at >= from && r.at <= to) floor = std::min(floor.value_or(r.rss_kib), r.rss_kib);
+  }
+  return floor;
+}
+
+std::vector<ProcessSampler::Reading> ProcessSampler::Readings(Clock::time_point from,
+                                                              Clock::time_point to) const {
+  std::lock_guard lock(mu_);
+  std::vector<Reading> out;
+  for (const Reading& r : readings_) {
+    if (r.at >= from && r.at <= to) out.push_back(r);
+  }
+  return out;
+}
+
+size_t ProcessSampler::Count(Clock::time_point from, Clock::time_point to) const {
   std::lock_guard lock(mu_);
   size_t n = 0;
   for (const Reading& r : readings_) n += r.at >= from && r.at <= to ? 1 : 0;

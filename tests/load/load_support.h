@@ -35,27 +35,34 @@ std::optional<int64_t> ResidentKiB(int pid);
 // Entries in /proc/<pid>/fd; nullopt when unreadable.
 std::optional<int> OpenFdCount(int pid);
 
-// Samples the resident memory of `pid` every `every` on a thread of its own,
-// from construction to destruction. Under load a heap's resident size swings
-// by whole buffers as they are freed and reused, so a single reading says
-// little; the peak over a window of several seconds is stable.
-class RssSampler {
+// Samples the resident memory and the open descriptors of `pid` every
+// `every` on a thread of its own, from construction to destruction. Under
+// load a heap's resident size swings by whole buffers as they are freed and
+// reused, so a single reading says little; the peak over a window of several
+// seconds is stable, and so is the floor (see trend.h).
+class ProcessSampler {
  public:
   using Clock = std::chrono::steady_clock;
-  RssSampler(int pid, std::chrono::milliseconds every);
-  ~RssSampler();
-  RssSampler(const RssSampler&) = delete;
-  RssSampler& operator=(const RssSampler&) = delete;
-
-  // The highest reading in [from, to] in KiB; nullopt without readings there.
-  std::optional<int64_t> PeakKiB(Clock::time_point from, Clock::time_point to) const;
-  size_t Count(Clock::time_point from, Clock::time_point to) const;
-
- private:
   struct Reading {
     Clock::time_point at;
-    int64_t kib;
+    int64_t rss_kib = -1;
+    int fds = -1;  // -1 when /proc/<pid>/fd was unreadable
   };
+  ProcessSampler(int pid, std::chrono::milliseconds every);
+  ~ProcessSampler();
+  ProcessSampler(const ProcessSampler&) = delete;
+  ProcessSampler& operator=(const ProcessSampler&) = delete;
+
+  // The highest resident size in [from, to] in KiB; nullopt without readings there.
+  std::optional<int64_t> PeakKiB(Clock::time_point from, Clock::time_point to) const;
+  // The lowest resident size in [from, to]: where the heap settles between
+  // bursts, which a single reading may or may not catch.
+  std::optional<int64_t> FloorKiB(Clock::time_point from, Clock::time_point to) const;
+  size_t Count(Clock::time_point from, Clock::time_point to) const;
+  // Every reading in [from, to], oldest first.
+  std::vector<Reading> Readings(Clock::time_point from, Clock::time_point to) const;
+
+ private:
   const int pid_;
   mutable std::mutex mu_;
   std::vector<Reading> readings_;  // guarded by mu_

@@ -48,6 +48,14 @@ void Note(const std::string& line) {
   std::fflush(stdout);
 }
 
+// Resident memory with no load, read as the floor of 2 s of samples (two
+// polls), not as one reading that may land on a poll's transient buffers.
+std::optional<int64_t> QuietFloorKiB(const ProcessSampler& sampler) {
+  const auto from = ProcessSampler::Clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  return sampler.FloorKiB(from, ProcessSampler::Clock::now());
+}
+
 // Beyond the mock's own ticks (which move a few deployments through their
 // states), grows and shrinks the fleet so that series appear and vanish.
 class FleetChurn {
@@ -113,7 +121,7 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
 
   const std::string url = "http://127.0.0.1:" + std::to_string(exporter->port()) + "/metrics";
   const std::vector<std::string> base = {"-t2", "-c16"};
-  RssSampler rss(pid, std::chrono::milliseconds(250));
+  ProcessSampler rss(pid, std::chrono::milliseconds(250));
 
   // Warm-up: a few polls of the changing fleet, then the same loads as the
   // main passes (identity, then gzip) long enough to reach their working
@@ -121,27 +129,26 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
   // load and the gzip burst after it; the end figure is the same for the
   // main passes.
   WrkReport warm;
-  RssSampler::Clock::time_point warm_window;
+  ProcessSampler::Clock::time_point warm_window;
   {
     FleetChurn churn(*mock, 1000, 1100);
     std::this_thread::sleep_for(std::chrono::seconds(5));
     auto args = base;
     args.push_back("-d" + std::to_string(kWarmLoad.count()) + "s");
     warm = RunWrk(*wrk, args, url, std::chrono::seconds(60));
-    warm_window = RssSampler::Clock::now() - kWindow;
+    warm_window = ProcessSampler::Clock::now() - kWindow;
     Note("warm-up, identity " + std::to_string(kWarmLoad.count()) + "s: " + warm.Summary());
     args = base;
     args.insert(args.end(), {"-d5s", "-H", "Accept-Encoding: gzip"});
     const WrkReport warm_gz = RunWrk(*wrk, args, url, std::chrono::seconds(30));
     Note("warm-up, gzip 5s: " + warm_gz.Summary());
   }
-  const std::optional<int64_t> rss_start = rss.PeakKiB(warm_window, RssSampler::Clock::now());
+  const std::optional<int64_t> rss_start = rss.PeakKiB(warm_window, ProcessSampler::Clock::now());
   ASSERT_TRUE(rss_start.has_value())
       << "no reading of /proc/" << pid << "/status during the warm-up";
   // Quiet readings are compared at the same fleet size: 1000, published.
   ASSERT_TRUE(WaitForDeployments(*exporter, 1000, std::chrono::seconds(10)));
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  const std::optional<int64_t> rss_quiet_start = ResidentKiB(pid);
+  const std::optional<int64_t> rss_quiet_start = QuietFloorKiB(rss);
 
   const std::string before = exporter->Metrics();
   ASSERT_FALSE(before.empty());
@@ -162,15 +169,15 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
     auto args = base;
     args.push_back("-d30s");
     plain = RunWrk(*wrk, args, url, std::chrono::seconds(90));
-    const auto end_window = RssSampler::Clock::now() - kWindow;
+    const auto end_window = ProcessSampler::Clock::now() - kWindow;
     Note("wrk 30s identity: " + plain.Summary());
 
     // Second pass: 10 s, gzip.
     args = base;
     args.insert(args.end(), {"-d10s", "-H", "Accept-Encoding: gzip"});
     gz = RunWrk(*wrk, args, url, std::chrono::seconds(60));
-    rss_load_end = rss.PeakKiB(end_window, RssSampler::Clock::now());
-    end_readings = rss.Count(end_window, RssSampler::Clock::now());
+    rss_load_end = rss.PeakKiB(end_window, ProcessSampler::Clock::now());
+    end_readings = rss.Count(end_window, ProcessSampler::Clock::now());
     Note("wrk 10s gzip: " + gz.Summary());
     fleet_changes = churn.changes();
   }
@@ -180,8 +187,7 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
   // Back at 1000 deployments, published, like the quiet start reading.
   EXPECT_TRUE(WaitForDeployments(*exporter, 1000, std::chrono::seconds(10)))
       << "the exporter did not publish the fleet of 1000 after the load";
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  const std::optional<int64_t> rss_end = ResidentKiB(pid);
+  const std::optional<int64_t> rss_end = QuietFloorKiB(rss);
   ASSERT_TRUE(rss_end.has_value()) << "the exporter (pid " << pid << ") is gone\n"
                                    << exporter->process().Stderr();
 
@@ -202,7 +208,7 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
       line, sizeof line,
       "RSS peak (last %llds of identity load + gzip burst): start (warm-up) %s, end (main passes) "
       "%s, "
-      "%+.1f%%; quiet readings at 1000 deployments: start %s, end %s (%+.1f%% of the start peak)",
+      "%+.1f%%; quiet floors (2 s) at 1000 deployments: start %s, end %s (%+.1f%% of the start peak)",
       static_cast<long long>(kWindow.count()), FormatKiB(*rss_start).c_str(),
       kib_text(rss_load_end).c_str(), growth(rss_load_end) * 100, kib_text(rss_quiet_start).c_str(),
       FormatKiB(*rss_end).c_str(), growth(rss_end) * 100);
