@@ -429,8 +429,10 @@ def main(root, exporter, mock, work):
         step_run(image, exporter, mock, work, procs)
         step_healthcheck(image, work)
         step_stop()
-    except StepFailed as e:
-        print("FAIL: %s" % e, file=sys.stderr)
+    except (StepFailed, OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+        # Whatever went wrong, the message names the step it happened in.
+        print("FAIL: %s" % (e if isinstance(e, StepFailed) else "step '%s': %r" % (Step.current, e)),
+              file=sys.stderr)
         for name in ("mock", "native"):
             if os.path.exists(os.path.join(work, name + ".log")):
                 print("--- %s log (tail)\n%s" % (name, "\n".join(procs.log(name).splitlines()[-20:])), file=sys.stderr)

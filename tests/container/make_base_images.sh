@@ -17,6 +17,7 @@ MAX_AGE_DAYS=30
 SUITE=bookworm
 recipe=$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)
 label=io.dashscope-exporter.base-recipe
+made_label=io.dashscope-exporter.base-made
 
 fresh() {
   local created
@@ -72,15 +73,12 @@ rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/* "$rootfs"/var/log
 : >"$rootfs/etc/machine-id"
 
 import() {
-  local old
-  old=$("${podman[@]}" image inspect -f '{{ .Id }}' "$1" 2>/dev/null || true)
   # /dev, /proc and /sys come from the container runtime.
   tar --numeric-owner --xattrs -C "$rootfs" --exclude=./dev/* --exclude=./proc/* --exclude=./sys/* -cf "$tree/rootfs.tar" .
   "${podman[@]}" import --quiet --change 'CMD ["bash"]' --change "LABEL $label=$recipe" \
+    --change "LABEL $made_label=$started" \
     "$tree/rootfs.tar" "$1" >/dev/null
   rm -f "$tree/rootfs.tar"
-  # The replaced image, unless a container or another tag still uses it.
-  [ -z "$old" ] || "${podman[@]}" rmi "$old" >/dev/null 2>&1 || true
   echo "base image $1: $("${podman[@]}" image inspect -f '{{ .Size }}' "$1") bytes"
 }
 import localhost/debian:12
@@ -106,4 +104,12 @@ find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -ex
 rm -rf "$rootfs"/usr/share/groff/* "$rootfs"/usr/share/info/* "$rootfs"/usr/share/linda/* \
        "$rootfs"/usr/share/lintian/overrides/* "$rootfs"/usr/share/man/*
 import localhost/debian:12-slim
+
+# Images built on the bases replaced now (they inherit the labels) are no
+# use as a layer cache any more: remove them, or each new base would leave
+# the old build stage's few hundred MB behind.
+stale=$("${podman[@]}" images -a --filter "label=$label" \
+          --format "{{.ID}} {{index .Labels \"$made_label\"}}" | awk -v m="$started" '$2 != m {print $1}' | sort -u)
+# shellcheck disable=SC2086  # one ID per word
+[ -z "$stale" ] || "${podman[@]}" rmi $stale >/dev/null 2>&1 || true
 echo "base images made in $(( $(date +%s) - started ))s (recipe $recipe)"
