@@ -27,7 +27,7 @@ fresh() {
 }
 
 # Two test runs at once must not both bootstrap.
-exec 9>"${TMPDIR:-/tmp}/dashscope_exporter-base-images.lock"
+exec 9>/tmp/dashscope_exporter-base-images.lock
 flock 9
 if fresh localhost/debian:12 && fresh localhost/debian:12-slim; then
   echo "base images: cached (recipe $recipe)"

@@ -85,6 +85,9 @@ def check_deployment(dep, cm, objs):
     check(image == run_settings.IMAGE,
           "container image %r is not the image tests/container runs (%s); overlays set a registry's"
           % (image, run_settings.IMAGE))
+    check(psc.get("fsGroup") == run_settings.GID,
+          "pod securityContext.fsGroup is %r: a Secret mounted for api_key_file must be readable by gid %d"
+          % (psc.get("fsGroup"), run_settings.GID))
     for field, want in (("runAsUser", run_settings.UID), ("runAsGroup", run_settings.GID)):
         got = csc.get(field, psc.get(field))
         check(got == want, "securityContext.%s is %r, the image's user is %d" % (field, got, want))
