@@ -182,6 +182,9 @@ class Processes:
 
 def step_preflight():
     with Step("podman"):
+        check(os.geteuid() == 0,
+              "runs as root only (rootful podman as in issue 11, mmdebstrap into a directory, "
+              "chgrp of the mounted key file); this is uid %d" % os.geteuid())
         check(shutil.which("podman") is not None,
               "podman not found (Debian package podman; scripts/install-deps.sh test installs it)")
         info = podman("info", "--format", "{{.Host.OCIRuntime.Name}} {{.Store.GraphDriverName}}", timeout=60)
