@@ -13,8 +13,10 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "container"))
 import contract  # noqa: E402
 import mini_yaml  # noqa: E402
+import run_settings  # noqa: E402  (how tests/container ran the image)
 
 BUILD_PACKAGES = {"cmake", "g++", "make", "pkg-config", "prometheus-cpp-dev", "libcpp-httplib-dev",
                   "rapidjson-dev", "libyaml-cpp-dev", "libssl-dev", "zlib1g-dev", "libcrypt-dev"}
@@ -136,9 +138,18 @@ def check_dockerfile(root, work):
     check(build["image"] == "debian:12", "build stage must be FROM debian:12, got %s" % build["image"])
     check(runtime["image"] == "debian:12-slim", "runtime stage must be FROM debian:12-slim, got %s"
           % runtime["image"])
-    missing = BUILD_PACKAGES - apt_packages(build)
-    check(not missing, "build stage does not install %s" % sorted(missing))
+    # The build stage installs scripts/install-deps.sh's `build` list, which
+    # must hold what the build needs.
     build_runs = " ".join(r for w, r in build["instrs"] if w == "RUN")
+    check(any(w == "COPY" and r.split()[0] == "scripts/install-deps.sh" for w, r in build["instrs"]),
+          "build stage must COPY scripts/install-deps.sh")
+    check(re.search(r"\binstall-deps\.sh build\b", build_runs) is not None,
+          "build stage must RUN install-deps.sh build")
+    with open(os.path.join(root, "scripts/install-deps.sh"), encoding="utf-8") as f:
+        m = re.search(r"^build_pkgs=\(([^)]*)\)", f.read(), re.M)
+    listed = set(m.group(1).split()) if m else set()
+    missing = BUILD_PACKAGES - listed
+    check(not missing, "scripts/install-deps.sh build_pkgs lacks %s" % sorted(missing))
     check("-DDSE_BUILD_TESTS=OFF" in build_runs, "build stage must configure with -DDSE_BUILD_TESTS=OFF")
     rt_pkgs = apt_packages(runtime)
     dev = sorted(p for p in rt_pkgs if p.endswith("-dev") or p in ("g++", "cmake", "make", "curl", "wget"))
@@ -148,7 +159,9 @@ def check_dockerfile(root, work):
     rt = {}
     for word, rest in runtime["instrs"]:
         rt.setdefault(word, []).append(rest)
-    for src in (r.split()[-2] for r in rt.get("COPY", []) if not r.startswith("--from")):
+    copied = [r.split()[-2] for stage in st for w, r in stage["instrs"]
+              if w == "COPY" and not r.startswith("--from")]
+    for src in copied:
         check(os.path.exists(os.path.join(root, src)), "COPY source %s does not exist" % src)
     user = (rt.get("USER") or [""])[-1]
     uid = user.split(":")[0]
@@ -168,12 +181,29 @@ def check_dockerfile(root, work):
         if argv and not errors:
             run_healthcheck(argv, work)
 
-    ignore = os.path.join(root, "deploy/docker/Dockerfile.dockerignore")
-    if check(os.path.exists(ignore), "deploy/docker/Dockerfile.dockerignore missing"):
+    # The contract's default --config.file is relative: WORKDIR makes it the
+    # baked-in file when `run IMAGE --check-config` replaces CMD.
+    workdir = (rt.get("WORKDIR") or [""])[-1]
+    baked = [r.split()[-1] for r in rt.get("COPY", []) if not r.startswith("--from")
+             and r.split()[-1].endswith("/dashscope_exporter.yml")]
+    check(baked == [workdir.rstrip("/") + "/dashscope_exporter.yml"],
+          "runtime WORKDIR %r must hold the baked-in config dashscope_exporter.yml (copied to %s)"
+          % (workdir, baked))
+
+    # One ignore file, read by podman/buildah and by BuildKit alike (a
+    # Dockerfile.dockerignore would win over it in BuildKit only).
+    check(not os.path.exists(os.path.join(root, "deploy/docker/Dockerfile.dockerignore")),
+          "deploy/docker/Dockerfile.dockerignore would make BuildKit and podman use different contexts")
+    ignore = os.path.join(root, ".dockerignore")
+    if check(os.path.exists(ignore), ".dockerignore missing at the repository root"):
         with open(ignore, encoding="utf-8") as f:
-            patterns = {line.strip() for line in f if line.strip() and not line.startswith("#")}
-        for needed in (".git", "build", "build-*"):
-            check(needed in patterns, "Dockerfile.dockerignore should exclude %s" % needed)
+            patterns = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+        check(patterns[:1] == ["*"], ".dockerignore must exclude everything (*) and let in what COPY needs")
+        allowed = {p[1:].rstrip("/") for p in patterns if p.startswith("!")}
+        for src in copied:
+            check(src.rstrip("/") in allowed, ".dockerignore does not let in COPY source %s" % src)
+        check(not any(a == "." or a.startswith(("build", ".git")) for a in allowed),
+              ".dockerignore lets in build trees or .git")
 
 
 # -------------------------------------------------------------- compose
@@ -234,6 +264,19 @@ def check_compose(root):
 
     ex = services.get("exporter") or {}
     mock = services.get("mock") or {}
+    # The image and the security settings tests/container ran it with.
+    for name, svc in (("exporter", ex), ("mock", mock)):
+        check(svc.get("image") == run_settings.IMAGE,
+              "%s image %r is not the image tests/container builds and runs (%s)"
+              % (name, svc.get("image"), run_settings.IMAGE))
+        check(svc.get("read_only") is True, "%s must run read_only: true (tested with --read-only)" % name)
+        check(svc.get("cap_drop") == ["ALL"], "%s must cap_drop: [ALL] (tested with --cap-drop=ALL)" % name)
+        check("no-new-privileges:true" in (svc.get("security_opt") or []),
+              "%s must set security_opt no-new-privileges:true (tested with it)" % name)
+        check(svc.get("user") in (None, "%d:%d" % (run_settings.UID, run_settings.GID)),
+              "%s overrides the image's user %d with %r" % (name, run_settings.UID, svc.get("user")))
+    check(not (ex.get("healthcheck") or {}).get("disable"),
+          "the exporter must keep the image's HEALTHCHECK (on %s)" % run_settings.LIVENESS_PATH)
     check(mock.get("network_mode") == "service:exporter",
           "the mock binds 127.0.0.1 only: it must share the exporter's network namespace")
     check(mock.get("entrypoint") == ["/usr/local/bin/dashscope_mock"], "mock entrypoint")

@@ -10,8 +10,10 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "container"))
 import contract  # noqa: E402
 import mini_yaml  # noqa: E402
+import run_settings  # noqa: E402  (how tests/container ran the image)
 
 errors = []
 
@@ -79,6 +81,18 @@ def check_deployment(dep, cm, objs):
     check(re.match(r"^[^:@]+(:[^:]+|@sha256:[0-9a-f]{64})$", image or "") is not None
           and not image.endswith(":latest"),
           "container image %r must carry a pinned tag or digest" % image)
+    # What tests/container built and ran: the image, its uid and gid.
+    check(image == run_settings.IMAGE,
+          "container image %r is not the image tests/container runs (%s); overlays set a registry's"
+          % (image, run_settings.IMAGE))
+    check(psc.get("fsGroup") == run_settings.GID,
+          "pod securityContext.fsGroup is %r: a Secret mounted for api_key_file must be readable by gid %d"
+          % (psc.get("fsGroup"), run_settings.GID))
+    for field, want in (("runAsUser", run_settings.UID), ("runAsGroup", run_settings.GID)):
+        got = csc.get(field, psc.get(field))
+        check(got == want, "securityContext.%s is %r, the image's user is %d" % (field, got, want))
+    for probe, path in (("livenessProbe", run_settings.LIVENESS_PATH), ("readinessProbe", run_settings.READINESS_PATH)):
+        check(dig(c, probe, "httpGet", "path") == path, "%s must ask %s as tested" % (probe, path))
 
     ports = {p.get("name"): p for p in c.get("ports") or []}
     check(dig(ports, "http-metrics", "containerPort") == contract.PORT,
