@@ -218,8 +218,12 @@ class HttpPageFetcher final : public PageFetcher {
       client_->set_proxy(proxy.proxy->host, proxy.proxy->port);
       if (!proxy.proxy->username.empty() || !proxy.proxy->password.empty()) {
         log::AddSecret(proxy.proxy->password);
-        // Sent as Proxy-Authorization on the CONNECT.
+        // Sent as Proxy-Authorization on the CONNECT. httplib 0.11 would
+        // also add it to every request inside the tunnel, handing the
+        // proxy's password to base_url; an empty header of our own there
+        // stops that (httplib adds its own only when the request has none).
         client_->set_proxy_basic_auth(proxy.proxy->username, proxy.proxy->password);
+        hide_proxy_credentials_ = true;
       }
     }
     headers_ = {{"Accept", "application/json"},
@@ -324,6 +328,7 @@ class HttpPageFetcher final : public PageFetcher {
                        std::to_string(page_no) + "&page_size=" + std::to_string(page_size);
     httplib::Headers headers = headers_;
     headers.emplace("Authorization", "Bearer " + api_key_);
+    if (hide_proxy_credentials_) headers.emplace("Proxy-Authorization", "");
     std::string body;
     bool too_large = false;
     bool past_deadline = false;
@@ -434,6 +439,7 @@ class HttpPageFetcher final : public PageFetcher {
   std::unique_ptr<httplib::Client> client_;
   httplib::Headers headers_;
   std::string refusal_;
+  bool hide_proxy_credentials_ = false;
   std::atomic<bool> cancelled_{false};
 
   std::mutex socket_mu_;

@@ -208,6 +208,9 @@ std::optional<MockApi::ListTicket> MockApi::Admit(const httplib::Request& req, h
     c.last_workspace = req.get_header_value("X-DashScope-WorkSpace");
     c.last_user_agent =
         req.has_header("User-Agent") ? std::optional(req.get_header_value("User-Agent")) : std::nullopt;
+    c.last_proxy_authorization = req.has_header("Proxy-Authorization")
+                                     ? std::optional(req.get_header_value("Proxy-Authorization"))
+                                     : std::nullopt;
 
     if (req.get_header_value("Authorization") != "Bearer " + options_.api_key) {
       ++c.auth_failures;
@@ -492,6 +495,12 @@ std::string MockApi::StateJson() const {
   w.Key("last_user_agent");
   if (c.last_user_agent) {
     w.String(*c.last_user_agent);
+  } else {
+    w.Null();
+  }
+  w.Key("last_proxy_authorization");
+  if (c.last_proxy_authorization) {
+    w.String(*c.last_proxy_authorization);
   } else {
     w.Null();
   }

@@ -85,6 +85,8 @@ class MockApi {
     bool last_had_workspace = false;
     std::string last_workspace;
     std::optional<std::string> last_user_agent;
+    // What a proxy's credentials would leak to the API (tests check none do).
+    std::optional<std::string> last_proxy_authorization;
   };
 
   // What a list request was admitted with, decided under the lock.

@@ -146,6 +146,12 @@ TEST_F(ApiTransportTest, ProxyUrlConnectCarriesProxyCredentialsAndNoKey) {
         << head;
     EXPECT_EQ(head.find(mock->api_key()), std::string::npos) << head;
   }
+  // The proxy's credentials stop at the proxy: the API never gets them.
+  const std::string state = mock->Admin("GET", "/mock/state").body;
+  EXPECT_TRUE(state.find("\"last_proxy_authorization\":null") != std::string::npos ||
+              state.find("\"last_proxy_authorization\":\"\"") != std::string::npos)
+      << state;
+  EXPECT_EQ(state.find("c2NyYXBlcjpwcjB4eS1QQFNT"), std::string::npos) << state;
   ExpectNoSecretsIn(*exporter, {mock->api_key(), password, "pr0xy-P%40SS"});
 }
 
