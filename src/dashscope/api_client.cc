@@ -48,7 +48,7 @@ std::optional<ParsedUrl> ParseUrl(std::string_view url) {
     while (!u.path_prefix.empty() && u.path_prefix.back() == '/') u.path_prefix.pop_back();
   }
   if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority = authority.substr(at + 1);  // credentials in a proxy URL are not supported here
+    authority = authority.substr(at + 1);  // base_url has none; ParseProxyUrl reads a proxy's
   }
   u.port = u.scheme == "https" ? 443 : 80;
   std::string_view host = authority;
