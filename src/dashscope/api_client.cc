@@ -1,12 +1,12 @@
 #include "dashscope/api_client.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <httplib.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -244,6 +244,14 @@ class HttpPageFetcher final : public PageFetcher {
     return out;
   }
 
+  ~HttpPageFetcher() override {
+    std::lock_guard lock(socket_mu_);
+    if (watched_socket_ >= 0) ::close(watched_socket_);
+    watched_socket_ = -1;
+  }
+  HttpPageFetcher(const HttpPageFetcher&) = delete;
+  HttpPageFetcher& operator=(const HttpPageFetcher&) = delete;
+
   void Cancel() override {
     cancelled_ = true;
     client_->stop();
@@ -291,22 +299,28 @@ class HttpPageFetcher final : public PageFetcher {
   }
 
   // httplib keeps its socket to itself; the options hook is the one place
-  // that sees it. The inode tells a later check whether the number still
-  // names this socket.
+  // that sees it. A duplicate of our own names the same socket, so the
+  // watchdog can shut it down without touching httplib's descriptor, which
+  // httplib may close (and the kernel reuse) at any moment.
   void RememberSocket(int sock) {
-    struct stat st {};
+    const int dup = fcntl(sock, F_DUPFD_CLOEXEC, 0);
     std::lock_guard lock(socket_mu_);
-    socket_ = sock;
-    socket_inode_ = fstat(sock, &st) == 0 ? st.st_ino : 0;
+    if (watched_socket_ >= 0) ::close(watched_socket_);
+    watched_socket_ = dup;
+  }
+
+  // Once httplib has closed its socket, ours must go too, or the connection
+  // would stay open.
+  void ForgetSocketUnlessOpen() {
+    if (client_->is_socket_open()) return;  // kept alive for the next request
+    std::lock_guard lock(socket_mu_);
+    if (watched_socket_ >= 0) ::close(watched_socket_);
+    watched_socket_ = -1;
   }
 
   void ShutdownSocket() {
     std::lock_guard lock(socket_mu_);
-    if (socket_ < 0) return;
-    struct stat st {};
-    if (fstat(socket_, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == socket_inode_) {
-      ::shutdown(socket_, SHUT_RDWR);
-    }
+    if (watched_socket_ >= 0) ::shutdown(watched_socket_, SHUT_RDWR);
   }
 
   RequestOutcome Fetch(int64_t page_no, int page_size, Duration timeout) {
@@ -361,6 +375,7 @@ class HttpPageFetcher final : public PageFetcher {
           return true;
         });
     const bool watchdog_fired = watchdog_.Disarm();
+    ForgetSocketUnlessOpen();
     out.duration_seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
 
     if (cancelled_.load()) {
@@ -443,8 +458,7 @@ class HttpPageFetcher final : public PageFetcher {
   std::atomic<bool> cancelled_{false};
 
   std::mutex socket_mu_;
-  int socket_ = -1;          // guarded by socket_mu_
-  ino_t socket_inode_ = 0;   // guarded by socket_mu_
+  int watched_socket_ = -1;   // guarded by socket_mu_; our duplicate of httplib's socket
   RequestWatchdog watchdog_;  // last: its thread calls ShutdownSocket()
 };
 
