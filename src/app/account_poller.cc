@@ -53,8 +53,10 @@ AccountPoller::AccountPoller(config::Account account, PollSettings settings,
                        : dashscope::MakeHttpPageFetcher(
                              account_, dashscope::ClientOptionsFromEnvironment(
                                            settings_.user_agent, settings_.max_response_bytes))) {
+  dashscope::ListOptions list = settings_.list;
+  list.account = account_.name;
   lister_ = std::make_unique<dashscope::DeploymentLister>(
-      *fetcher_, settings_.list, clock_, stop_, [this](const dashscope::RequestOutcome& out) {
+      *fetcher_, std::move(list), clock_, stop_, [this](const dashscope::RequestOutcome& out) {
         metrics_.ApiRequest(out.duration_seconds);
         if (!out.ok && !out.error_code.empty()) metrics_.ApiError(out.error_code);
         if (!out.ok) {

@@ -12,8 +12,13 @@ namespace dse::app {
 namespace {
 
 bool SameAccount(const config::Account& a, const config::Account& b) {
-  return a.name == b.name && a.base_url == b.base_url && a.workspace == b.workspace &&
-         a.api_key == b.api_key;
+  // A key from the same file is the poller's own business: it re-reads the
+  // file when it changes, so a rotated key does not restart the account.
+  const bool same_key = a.api_key_file.empty() && b.api_key_file.empty()
+                            ? a.api_key == b.api_key
+                            : a.api_key_file == b.api_key_file;
+  return a.name == b.name && a.base_url == b.base_url && a.workspace == b.workspace && same_key &&
+         a.proxy_url == b.proxy_url && a.tls == b.tls;
 }
 
 // Secrets readable by group or others are one `ls` away from leaking; the

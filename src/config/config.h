@@ -11,6 +11,15 @@
 
 namespace dse::config {
 
+// How base_url's certificate is checked (Prometheus' tls_config, the client side).
+struct ApiTlsConfig {
+  std::string ca_file;      // resolved path; empty: the system CA bundle
+  std::string server_name;  // expected in the certificate; empty: base_url's host
+  bool insecure_skip_verify = false;
+
+  bool operator==(const ApiTlsConfig&) const = default;
+};
+
 struct Account {
   std::string name;       // the `account` label; unique
   std::string base_url;   // scheme://host[:port][/prefix], no trailing slash
@@ -19,6 +28,12 @@ struct Account {
   // "file /run/secrets/x"); never the key itself.
   std::string api_key_source;
   std::string api_key;  // the secret; never logged, printed or exported
+  // Resolved path when the key comes from api_key_file (re-read when it
+  // changes); empty for api_key_env.
+  std::string api_key_file;
+  // Overrides HTTPS_PROXY/NO_PROXY for this account when set: http://[user:pass@]host:port.
+  std::optional<std::string> proxy_url;
+  ApiTlsConfig tls;
 };
 
 struct Config {

@@ -24,7 +24,9 @@ using detail::Source;
 constexpr std::string_view kTopKeys[] = {"poll_interval",      "request_timeout", "page_size",
                                          "max_staleness",      "max_retries",     "retry_base_delay",
                                          "max_response_bytes", "accounts"};
-constexpr std::string_view kAccountKeys[] = {"name", "base_url", "api_key_env", "api_key_file", "workspace"};
+constexpr std::string_view kAccountKeys[] = {"name",      "base_url",  "api_key_env", "api_key_file",
+                                             "workspace", "proxy_url", "tls_config"};
+constexpr std::string_view kApiTlsKeys[] = {"ca_file", "server_name", "insecure_skip_verify"};
 // Caught by name so the user learns where the key belongs instead of only
 // that the key name is unknown.
 constexpr std::pair<std::string_view, std::string_view> kRefusedKeys[] = {
@@ -43,6 +45,7 @@ constexpr size_t kMaxResponseBytes = kKiB * kKiB * kKiB;
 // capping the config keeps a mistaken path (say /dev/zero) from hanging us.
 constexpr size_t kMaxKeyFileBytes = 64 * kKiB;
 constexpr size_t kMaxConfigBytes = kKiB * kKiB;
+constexpr size_t kMaxCaFileBytes = 4 * kKiB * kKiB;
 
 bool IsEnvName(std::string_view name) {
   if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
@@ -134,6 +137,33 @@ std::optional<std::string> CheckBaseUrl(std::string_view url) {
       return "has an invalid port (want 1 to 65535)";
     }
   }
+  return std::nullopt;
+}
+
+// nullopt when `url` is a usable proxy URL; else what is wrong. The URL is
+// never echoed: it may hold the proxy's password.
+std::optional<std::string> CheckProxyUrl(std::string_view url) {
+  if (!url.starts_with("http://")) {
+    return "must start with http:// (an HTTP proxy; the API traffic is tunnelled through it with CONNECT)";
+  }
+  for (char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) return "must not contain spaces, control or non-ASCII characters";
+  }
+  std::string_view rest = url.substr(7);
+  const size_t end = rest.find_first_of("/?#");
+  if (end != std::string_view::npos && rest.substr(end) != "/") return "must not have a path, query or fragment";
+  std::string_view authority = rest.substr(0, end);
+  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    const std::string_view userinfo = authority.substr(0, at);
+    const size_t colon = userinfo.find(':');
+    if (colon == 0 || colon == std::string_view::npos || colon + 1 == userinfo.size()) {
+      return "user info must be user:password";
+    }
+    authority = authority.substr(at + 1);
+  }
+  // The rest has the shape of a base_url's authority.
+  if (std::optional<std::string> problem = CheckBaseUrl("http://" + std::string(authority))) return problem;
   return std::nullopt;
 }
 
@@ -277,6 +307,8 @@ class Loader {
     std::optional<Located> name;
     std::optional<Located> key_env;
     std::optional<Located> key_file;
+    std::optional<Located> proxy_url;
+    std::optional<Located> tls_config;
     Status s = detail::ForEachEntry(
         src_, item, {kAccountKeys, kRefusedKeys, "a map of account settings"},
         [&](const std::string& key, const Located& v) -> Status {
@@ -287,6 +319,14 @@ class Loader {
           }
           if (key == "base_url") return ReadBaseUrl(v, account.base_url);
           if (key == "workspace") return ReadWorkspace(v, account.workspace);
+          if (key == "proxy_url") {
+            proxy_url = v;
+            return ReadProxyUrl(v, account.proxy_url);
+          }
+          if (key == "tls_config") {
+            tls_config = v;
+            return ReadApiTlsConfig(v, account.tls);
+          }
           if (key_env || key_file) {
             return src_.At(v.mark, v.path, "set only one of api_key_env and api_key_file");
           }
@@ -308,6 +348,8 @@ class Loader {
     if (!s.ok()) return s;
     if (!name) return src_.At(item.mark, JoinPath(item.path, "name"), "missing; every account needs a name");
     if (account.base_url.empty()) account.base_url = kDefaultBaseUrl;
+    s = CheckTransportForScheme(account, proxy_url, tls_config);
+    if (!s.ok()) return s;
     s = key_file ? ReadKeyFile(*key_file, account) : ReadKeyEnv(item, key_env, account);
     if (!s.ok()) return s;
     config_.accounts.push_back(std::move(account));
@@ -358,6 +400,68 @@ class Loader {
     return Status::Ok();
   }
 
+  // Empty or null: no proxy for this account, whatever HTTPS_PROXY says.
+  Status ReadProxyUrl(const Located& v, std::optional<std::string>& out) const {
+    if (v.node.IsNull()) {
+      out = std::string();
+      return Status::Ok();
+    }
+    Result<std::string> text = detail::ReadString(src_, v);
+    if (!text.ok()) return Error{text.error()};
+    if (!text->empty()) {
+      if (std::optional<std::string> problem = CheckProxyUrl(*text)) return src_.At(v.mark, v.path, *problem);
+    }
+    out = std::move(*text);
+    return Status::Ok();
+  }
+
+  Status ReadApiTlsConfig(const Located& v, ApiTlsConfig& out) const {
+    return detail::ForEachEntry(
+        src_, v, {kApiTlsKeys, {}, "a map of TLS settings (ca_file, server_name, insecure_skip_verify)"},
+        [&](const std::string& key, const Located& f) -> Status {
+          if (key == "insecure_skip_verify") {
+            Result<bool> b = detail::ReadBool(src_, f);
+            if (!b.ok()) return Error{b.error()};
+            out.insecure_skip_verify = *b;
+            return Status::Ok();
+          }
+          Result<std::string> text = detail::ReadString(src_, f);
+          if (!text.ok()) return Error{text.error()};
+          if (text->empty()) return src_.At(f.mark, f.path, "must not be empty");
+          if (key == "server_name") {
+            if (!detail::IsPrintableToken(*text)) {
+              return src_.At(f.mark, f.path, "must not contain whitespace, control or non-ASCII characters");
+            }
+            out.server_name = std::move(*text);
+            return Status::Ok();
+          }
+          const std::string path = detail::ResolveAgainst(base_dir_, *text);
+          Result<std::string> content = detail::ReadSmallFile(path, kMaxCaFileBytes);
+          if (!content.ok()) return src_.At(f.mark, f.path, "cannot read " + path + ": " + content.error());
+          if (content->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+            return src_.At(f.mark, f.path, path + " holds no PEM certificate");
+          }
+          out.ca_file = path;
+          return Status::Ok();
+        });
+  }
+
+  // A proxy would see a plain-http request, the key included; TLS settings
+  // mean nothing without TLS.
+  Status CheckTransportForScheme(const Account& account, const std::optional<Located>& proxy_url,
+                                 const std::optional<Located>& tls_config) const {
+    if (account.base_url.starts_with("https://")) return Status::Ok();
+    if (proxy_url && account.proxy_url && !account.proxy_url->empty()) {
+      return src_.At(proxy_url->mark, proxy_url->path,
+                     "needs an https:// base_url: through a proxy, an http:// request would show the API key "
+                     "to the proxy");
+    }
+    if (tls_config) {
+      return src_.At(tls_config->mark, tls_config->path, "applies only to an https:// base_url");
+    }
+    return Status::Ok();
+  }
+
   Status ReadKeyEnv(const Located& account, const std::optional<Located>& key_env, Account& out) const {
     const std::string var = key_env ? key_env->node.Scalar() : std::string(kDefaultKeyEnv);
     const Located where =
@@ -398,6 +502,7 @@ class Loader {
     }
     out.api_key = std::move(key);
     out.api_key_source = "file " + path;
+    out.api_key_file = path;
     return Status::Ok();
   }
 

@@ -37,6 +37,8 @@ class PageFetcher {
   virtual RequestOutcome FetchPage(int64_t page_no, int page_size, Duration timeout) = 0;
   // Aborts a request in flight from another thread (shutdown).
   virtual void Cancel() = 0;
+  // Called before each poll, on the polling thread (re-reads a changed key file).
+  virtual void BeforePoll() {}
 };
 
 struct ClientOptions {
@@ -50,7 +52,15 @@ struct ClientOptions {
 };
 ClientOptions ClientOptionsFromEnvironment(std::string user_agent, size_t max_response_bytes);
 
-// The real thing, over cpp-httplib (HTTPS with the system CA bundle).
+// The longest wait a Retry-After can impose: a huge or misread value must
+// not stop the polls for years.
+inline constexpr Duration kMaxRetryAfter{std::chrono::minutes(15)};
+
+// The real thing, over cpp-httplib. HTTPS is verified against the system CA
+// bundle or the account's tls_config. The key goes in a per-request
+// Authorization header, to base_url only: never into a proxy's CONNECT, and
+// never through a proxy in clear (an http:// base_url that would need a
+// proxy fails every request without sending it).
 std::unique_ptr<PageFetcher> MakeHttpPageFetcher(const config::Account& account,
                                                  ClientOptions options);
 
@@ -59,9 +69,20 @@ std::unique_ptr<PageFetcher> MakeHttpPageFetcher(const config::Account& account,
 std::string ErrorCodeFor(int http_status, std::string_view body);
 // 5xx and 429 are retried; other statuses are not.
 bool IsRetryableStatus(int http_status);
-// Retry-After as delta-seconds or an HTTP date, relative to `now`.
+// Retry-After as delta-seconds or an HTTP date, relative to `now`, capped at
+// kMaxRetryAfter.
 std::optional<Duration> ParseRetryAfter(std::string_view value,
                                         std::chrono::system_clock::time_point now);
+// A proxy URL taken apart: http://[user:password@]host[:port][/]. The
+// credentials are percent-decoded.
+struct ProxyUrl {
+  std::string host;
+  int port = 80;
+  std::string username;
+  std::string password;
+};
+// nullopt when unusable; no "scheme://" means http://, as curl reads it.
+std::optional<ProxyUrl> ParseProxyUrl(std::string_view url);
 // Whether `host` is excluded from proxying by a NO_PROXY list.
 bool NoProxyMatches(std::string_view no_proxy, std::string_view host);
 

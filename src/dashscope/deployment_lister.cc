@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "common/log.h"
+
 namespace dse::dashscope {
 namespace {
 
@@ -17,7 +19,8 @@ DeploymentLister::DeploymentLister(PageFetcher& fetcher, ListOptions options, co
       clock_(clock),
       stop_(stop),
       observer_(std::move(observer)),
-      rng_(seed) {}
+      rng_(seed),
+      page_size_(options_.page_size) {}
 
 RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime deadline,
                                                   PollResult& result) {
@@ -30,7 +33,7 @@ RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime de
       return out;
     }
     RequestOutcome out =
-        fetcher_.FetchPage(page_no, options_.page_size, std::min(options_.request_timeout, left));
+        fetcher_.FetchPage(page_no, page_size_, std::min(options_.request_timeout, left));
     ++result.requests;
     if (stop_.stopped()) return out;
     if (observer_) observer_(out);
@@ -54,6 +57,24 @@ RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime de
 }
 
 PollResult DeploymentLister::ListAll(SteadyTime deadline) {
+  fetcher_.BeforePoll();
+  PollResult result = ListPages(deadline);
+  if (result.ok || result.cancelled || result.error_code != "InvalidParameter" ||
+      page_size_ <= kFallbackPageSize) {
+    return result;
+  }
+  log::Warn("the API refused page_size (InvalidParameter); listing with page_size 100 from now on",
+            {{"account", options_.account},
+             {"page_size", std::to_string(page_size_)},
+             {"err", result.error}});
+  page_size_ = kFallbackPageSize;
+  const int requests = result.requests;
+  result = ListPages(deadline);
+  result.requests += requests;
+  return result;
+}
+
+PollResult DeploymentLister::ListPages(SteadyTime deadline) {
   PollResult result;
   std::unordered_set<std::string> seen;
   int64_t page_cap = kMaxPagesPerPoll;
@@ -78,7 +99,7 @@ PollResult DeploymentLister::ListAll(SteadyTime deadline) {
     if (page_no == 1 && page.total && *page.total >= 0) {
       // One page of slack lets a list that grows during the poll finish;
       // a lying `total` cannot make us walk further than that.
-      const int64_t pages_for_total = (*page.total + options_.page_size - 1) / options_.page_size;
+      const int64_t pages_for_total = (*page.total + page_size_ - 1) / page_size_;
       page_cap = std::clamp<int64_t>(pages_for_total + 1, 1, kMaxPagesPerPoll);
     }
 
@@ -97,7 +118,7 @@ PollResult DeploymentLister::ListAll(SteadyTime deadline) {
     const bool have_all =
         page.total && static_cast<int64_t>(result.deployments.size()) >= *page.total;
     const bool short_page = !page.total && page.deployments.size() <
-                                               static_cast<size_t>(options_.page_size);
+                                               static_cast<size_t>(page_size_);
     if (empty || nothing_new || have_all || short_page) break;
   }
   result.ok = true;

@@ -22,12 +22,16 @@ namespace dse::dashscope {
 inline constexpr int64_t kMaxPagesPerPoll = 1000;
 // A request is not worth starting with less time than this left in the poll.
 inline constexpr Duration kMinRequestTime{50};
+// What a refused page_size falls back to: the PTU reference allows 1..100,
+// the list reference 1..200, and the API may enforce either.
+inline constexpr int kFallbackPageSize = 100;
 
 struct ListOptions {
   int page_size = 200;
   int max_retries = 2;
   Duration retry_base_delay{500};
   Duration request_timeout{10000};
+  std::string account;  // for log lines
 };
 
 struct PollResult {
@@ -54,10 +58,15 @@ class DeploymentLister {
   DeploymentLister(PageFetcher& fetcher, ListOptions options, const Clock& clock,
                    const StopSignal& stop, RequestObserver observer, uint64_t seed = std::random_device{}());
 
-  // Lists every page; gives up at `deadline` (steady clock).
+  // Lists every page; gives up at `deadline` (steady clock). When the API
+  // refuses page_size with InvalidParameter, lists again at
+  // kFallbackPageSize and keeps that size for every later poll.
   PollResult ListAll(std::chrono::steady_clock::time_point deadline);
 
+  int page_size() const { return page_size_; }
+
  private:
+  PollResult ListPages(std::chrono::steady_clock::time_point deadline);
   // One page with retries; returns the last outcome.
   RequestOutcome FetchWithRetries(int64_t page_no, std::chrono::steady_clock::time_point deadline,
                                   PollResult& result);
@@ -68,6 +77,7 @@ class DeploymentLister {
   const StopSignal& stop_;
   RequestObserver observer_;
   std::mt19937_64 rng_;
+  int page_size_;
 };
 
 }  // namespace dse::dashscope

@@ -9,6 +9,8 @@
 #include <memory>
 #include <utility>
 
+#include <sys/socket.h>
+
 #include "common/log.h"
 #include "mock/json_writer.h"
 #include "mock/responses.h"
@@ -16,7 +18,6 @@
 namespace dse::mock {
 namespace {
 
-constexpr int64_t kMaxPageSize = 200;
 constexpr int64_t kMaxTicksPerRequest = 1000000;
 constexpr size_t kMaxTrackedPaths = 64;  // stray clients must not grow the state without bound
 constexpr size_t kStreamChunk = 64 * 1024;
@@ -146,6 +147,26 @@ void MockApi::SetConnectionCloser(std::function<void(const httplib::Request&)> c
   closer_ = std::move(closer);
 }
 
+void MockApi::SetConnectionFinder(std::function<int(const httplib::Request&)> finder) {
+  finder_ = std::move(finder);
+}
+
+void MockApi::Trickle(const httplib::Request& req, const std::string& response, int64_t ms) {
+  const int fd = finder_ ? finder_(req) : -1;
+  if (fd < 0) {
+    log::Warn("trickle fault needs a plain-HTTP connection; answering 500 instead");
+    return;
+  }
+  ++delays_in_flight_;
+  for (char c : response) {
+    if (::send(fd, &c, 1, MSG_NOSIGNAL) != 1) break;  // the client has gone
+    if (!WaitUnlessShutdown(ms)) break;
+  }
+  --delays_in_flight_;
+  // httplib's own answer, written after this, goes nowhere.
+  ::shutdown(fd, SHUT_RDWR);
+}
+
 std::string MockApi::NextRequestId() {
   const uint64_t seq = request_seq_.fetch_add(1) + 1;
   const uint64_t a = Mix(options_.seed * 0x9E3779B97F4A7C15ull + seq);
@@ -187,6 +208,9 @@ std::optional<MockApi::ListTicket> MockApi::Admit(const httplib::Request& req, h
     c.last_workspace = req.get_header_value("X-DashScope-WorkSpace");
     c.last_user_agent =
         req.has_header("User-Agent") ? std::optional(req.get_header_value("User-Agent")) : std::nullopt;
+    c.last_proxy_authorization = req.has_header("Proxy-Authorization")
+                                     ? std::optional(req.get_header_value("Proxy-Authorization"))
+                                     : std::nullopt;
 
     if (req.get_header_value("Authorization") != "Bearer " + options_.api_key) {
       ++c.auth_failures;
@@ -207,9 +231,10 @@ std::optional<MockApi::ListTicket> MockApi::Admit(const httplib::Request& req, h
       }
       if (!refusal && c.last_page_size) {
         auto n = ParseInt(*c.last_page_size);
-        if (!n || *n < 1 || *n > kMaxPageSize) {
+        if (!n || *n < 1 || *n > options_.max_page_size) {
           refusal = Refusal{400, "InvalidParameter",
-                            "Parameter page_size must be between 1 and 200, got \"" + *c.last_page_size + "\"."};
+                            "Parameter page_size must be between 1 and " + std::to_string(options_.max_page_size) +
+                                ", got \"" + *c.last_page_size + "\"."};
         } else {
           ticket.page_size = *n;
         }
@@ -376,6 +401,16 @@ void MockApi::Respond(const ListTicket& ticket, const std::string& request_id, c
       res.status = 500;
       res.set_content("", kJson);
       break;
+    case FaultKind::kTrickle: {
+      const std::string body = RenderPage(page);
+      Trickle(req,
+              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: " + request_id +
+                  "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body,
+              fault->delay_ms);
+      res.status = 500;
+      res.set_content("", kJson);
+      break;
+    }
   }
 }
 
@@ -460,6 +495,12 @@ std::string MockApi::StateJson() const {
   w.Key("last_user_agent");
   if (c.last_user_agent) {
     w.String(*c.last_user_agent);
+  } else {
+    w.Null();
+  }
+  w.Key("last_proxy_authorization");
+  if (c.last_proxy_authorization) {
+    w.String(*c.last_proxy_authorization);
   } else {
     w.Null();
   }

@@ -28,6 +28,7 @@ struct ApiOptions {
   std::string api_key = "sk-mock-0000";
   Envelope envelope = Envelope::kOutput;
   uint64_t seed = 1;  // request ids
+  int64_t max_page_size = 200;  // larger page_size values get 400 InvalidParameter
 };
 
 class MockApi {
@@ -64,6 +65,10 @@ class MockApi {
   // How the `close` fault drops the connection of `req`. The server installs
   // one before serving; without one the fault only fails the response.
   void SetConnectionCloser(std::function<void(const httplib::Request&)> closer);
+  // How the `trickle` fault finds the socket of `req` to write to it
+  // directly (-1: none). Not installed for HTTPS, where raw bytes would
+  // break the TLS stream.
+  void SetConnectionFinder(std::function<int(const httplib::Request&)> finder);
 
  private:
   struct Counters {
@@ -80,6 +85,8 @@ class MockApi {
     bool last_had_workspace = false;
     std::string last_workspace;
     std::optional<std::string> last_user_agent;
+    // What a proxy's credentials would leak to the API (tests check none do).
+    std::optional<std::string> last_proxy_authorization;
   };
 
   // What a list request was admitted with, decided under the lock.
@@ -102,6 +109,10 @@ class MockApi {
   const ApiOptions options_;
   const std::string workspace_id_;
   std::function<void(const httplib::Request&)> closer_;  // set before serving
+  std::function<int(const httplib::Request&)> finder_;   // set before serving
+  // Writes `response` one byte every `ms` to the connection of `req`, then
+  // shuts it down; returns early when the client goes or the server stops.
+  void Trickle(const httplib::Request& req, const std::string& response, int64_t ms);
 
   mutable std::mutex mu_;
   Fleet fleet_;          // guarded by mu_

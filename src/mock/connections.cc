@@ -42,6 +42,28 @@ std::vector<int> OpenDescriptors() {
 
 }  // namespace
 
+namespace {
+
+bool Matches(int fd, int local_port, const std::optional<Peer>& peer) {
+  sockaddr_storage local{};
+  socklen_t local_len = sizeof local;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) return false;  // not a socket
+  if (PortOf(local) != local_port) return false;
+  sockaddr_storage remote{};
+  socklen_t remote_len = sizeof remote;
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&remote), &remote_len) != 0) return false;  // the listener
+  return !peer || (PortOf(remote) == peer->port && AddressOf(remote, remote_len) == peer->address);
+}
+
+}  // namespace
+
+int FindConnection(int local_port, const Peer& peer) {
+  for (int fd : OpenDescriptors()) {
+    if (Matches(fd, local_port, peer)) return fd;
+  }
+  return -1;
+}
+
 int ShutdownConnections(int local_port, const std::optional<Peer>& peer) {
   int count = 0;
   for (int fd : OpenDescriptors()) {

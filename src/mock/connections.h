@@ -23,4 +23,9 @@ struct Peer {
 // `peer`. Returns how many were shut down. Linux only (/proc/self/fd).
 int ShutdownConnections(int local_port, const std::optional<Peer>& peer);
 
+// The descriptor of this process's connected TCP socket with local port
+// `local_port` and remote end `peer`, or -1. The caller may write to it and
+// shut it down, never close it (httplib owns it).
+int FindConnection(int local_port, const Peer& peer);
+
 }  // namespace dse::mock

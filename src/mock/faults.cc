@@ -13,7 +13,7 @@ struct KindName {
   std::string_view name;
 };
 
-constexpr std::array<KindName, 12> kKinds = {{
+constexpr std::array<KindName, 13> kKinds = {{
     {FaultKind::kHttp, "http"},
     {FaultKind::kHtml, "html"},
     {FaultKind::kDelay, "delay"},
@@ -26,6 +26,7 @@ constexpr std::array<KindName, 12> kKinds = {{
     {FaultKind::kEmptyBody, "empty_body"},
     {FaultKind::kInvalidJson, "invalid_json"},
     {FaultKind::kClose, "close"},
+    {FaultKind::kTrickle, "trickle"},
 }};
 
 constexpr std::array<std::string_view, 11> kFields = {"kind",  "times", "page",  "status", "code", "message",
@@ -54,6 +55,7 @@ Status ReadInt(const FormFields& fields, std::string_view key, int64_t min, int6
 }
 
 constexpr int64_t kMaxDelayMs = 3600 * 1000;
+constexpr int64_t kMaxTrickleMs = 60 * 1000;
 constexpr int64_t kMaxBytes = int64_t{8} << 30;
 constexpr int64_t kMaxDepth = 100000000;
 constexpr int64_t kMaxTimes = 1000000;
@@ -149,6 +151,10 @@ Result<Fault> ParseFault(const FormFields& fields) {
       if (Field(fields, "ms") == nullptr) return Error{"field ms: missing (delay needs ms=)"};
       if (Status s = ReadInt(fields, "ms", 0, kMaxDelayMs, f.delay_ms); !s.ok()) return Error{s.error()};
       break;
+    case FaultKind::kTrickle:
+      if (Field(fields, "ms") == nullptr) return Error{"field ms: missing (trickle needs ms=)"};
+      if (Status s = ReadInt(fields, "ms", 1, kMaxTrickleMs, f.delay_ms); !s.ok()) return Error{s.error()};
+      break;
     case FaultKind::kTruncate:
       if (Status s = ReadInt(fields, "bytes", 0, kMaxBytes, f.bytes); !s.ok()) return Error{s.error()};
       break;
@@ -192,7 +198,8 @@ void WriteFault(JsonWriter& w, const Fault& f) {
       if (f.retry_after) w.Key("retry_after").String(*f.retry_after);
       break;
     case FaultKind::kHtml: w.Key("status").Int(f.status); break;
-    case FaultKind::kDelay: w.Key("ms").Int(f.delay_ms); break;
+    case FaultKind::kDelay:
+    case FaultKind::kTrickle: w.Key("ms").Int(f.delay_ms); break;
     case FaultKind::kTruncate:
     case FaultKind::kOversize: w.Key("bytes").Int(f.bytes); break;
     case FaultKind::kDeep: w.Key("depth").Int(f.depth); break;

@@ -31,6 +31,7 @@ enum class FaultKind {
   kEmptyBody,    // 200 with no body
   kInvalidJson,  // 200 with a body that is not JSON
   kClose,        // the connection closes before any response
+  kTrickle,      // the whole response, headers first, one byte every `delay_ms` (plain HTTP only)
 };
 
 struct Fault {
@@ -39,7 +40,7 @@ struct Fault {
   std::optional<std::string> code;         // http; absent: no "code" in the body
   std::optional<std::string> message;      // http; absent: no "message" in the body
   std::optional<std::string> retry_after;  // http: Retry-After header value
-  int64_t delay_ms = 0;                    // delay
+  int64_t delay_ms = 0;                    // delay; trickle: between bytes
   int64_t bytes = 0;                       // oversize: body size; truncate: bytes sent (0: half)
   int64_t depth = 0;                       // deep
   int64_t total = 0;                       // lying_total

@@ -55,6 +55,10 @@ Flags (--flag=value or --flag value):
   --tick DURATION        simulated time step, e.g. 10s, 500ms; 0 = only on POST /mock/tick (default 10s)
   --envelope KIND        output, data or alternate (default output)
   --threads N            concurrent requests served (default 16)
+  --max-page-size N      largest page_size accepted, 1..200; larger gets 400 InvalidParameter (default 200;
+                         the PTU reference allows 100)
+  --tls-cert-file PATH   serve HTTPS with this PEM certificate (chain); needs --tls-key-file
+  --tls-key-file PATH    the PEM private key of --tls-cert-file
   --log.level LEVEL      debug, info, warn, error (default info)
   --log.format FORMAT    logfmt or json (default logfmt)
   --help                 this text
@@ -69,7 +73,8 @@ Admin endpoints:
                             http (status= code= message= retry_after=), html (status=),
                             delay (ms=), truncate (bytes=), oversize (bytes=), deep (depth=),
                             wrong_types, duplicates, lying_total (total=), empty_body,
-                            invalid_json, close
+                            invalid_json, close, trickle (ms=: the whole response, headers
+                            first, one byte every ms; plain HTTP only)
   GET    /mock/faults
   DELETE /mock/faults
 )";
@@ -136,6 +141,16 @@ Result<MockConfig> ParseFlags(const std::vector<std::string>& args, const char* 
       auto n = ParseInt(value);
       if (!n || *n < 1 || *n > 1024) return bad("expected an integer in [1, 1024], got \"" + value + "\"");
       config.server.threads = static_cast<size_t>(*n);
+    } else if (name == "max-page-size") {
+      auto n = ParseInt(value);
+      if (!n || *n < 1 || *n > 200) return bad("expected an integer in [1, 200], got \"" + value + "\"");
+      config.api.max_page_size = *n;
+    } else if (name == "tls-cert-file") {
+      if (value.empty()) return bad("needs a path");
+      config.server.tls_cert_file = value;
+    } else if (name == "tls-key-file") {
+      if (value.empty()) return bad("needs a path");
+      config.server.tls_key_file = value;
     } else if (name == "log.level") {
       auto l = log::ParseLevel(value);
       if (!l) return bad("expected debug, info, warn or error, got \"" + value + "\"");
@@ -149,6 +164,9 @@ Result<MockConfig> ParseFlags(const std::vector<std::string>& args, const char* 
     }
   }
 
+  if (config.server.tls_cert_file.empty() != config.server.tls_key_file.empty()) {
+    return Error{"flags --tls-cert-file and --tls-key-file go together"};
+  }
   if (api_key) {
     config.api.api_key = *api_key;
     config.api_key_source = "flag";

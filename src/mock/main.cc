@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
              {"seed", std::to_string(config.fleet.seed)},
              {"tick", config.server.tick.count() == 0 ? "manual" : FormatDuration(config.server.tick)},
              {"envelope", std::string(mock::EnvelopeName(config.api.envelope))},
+             {"scheme", config.server.tls_cert_file.empty() ? "http" : "https"},
+             {"max_page_size", std::to_string(config.api.max_page_size)},
              {"api_key_from", config.api_key_source}});
 
   int exit_code = 0;

@@ -12,8 +12,12 @@
 namespace dse::mock {
 
 MockServer::MockServer(ServerOptions server, ApiOptions api, FleetOptions fleet)
-    : options_(std::move(server)), api_(std::move(api), std::move(fleet)),
-      http_(std::make_unique<httplib::Server>()) {
+    : options_(std::move(server)), api_(std::move(api), std::move(fleet)) {
+  if (options_.tls_cert_file.empty()) {
+    http_ = std::make_unique<httplib::Server>();
+  } else {
+    http_ = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(), options_.tls_key_file.c_str());
+  }
   // The split Debian build fixes CPPHTTPLIB_THREAD_POOL_COUNT in the .so;
   // the pool size is chosen here instead.
   const size_t threads = options_.threads == 0 ? 1 : options_.threads;
@@ -39,6 +43,9 @@ MockServer::~MockServer() { Stop(); }
 Result<int> MockServer::Start() {
   if (started_) return Error{"already started"};
   started_ = true;
+  if (!http_->is_valid()) {
+    return Error{"cannot load the TLS certificate or key (--tls-cert-file, --tls-key-file)"};
+  }
   int port = options_.port;
   if (port == 0) {
     port = http_->bind_to_any_port(options_.host);
@@ -50,6 +57,11 @@ Result<int> MockServer::Start() {
   api_.SetConnectionCloser([port](const httplib::Request& req) {
     ShutdownConnections(port, Peer{req.remote_addr, req.remote_port});
   });
+  if (options_.tls_cert_file.empty()) {
+    api_.SetConnectionFinder([port](const httplib::Request& req) {
+      return FindConnection(port, Peer{req.remote_addr, req.remote_port});
+    });
+  }
   listener_ = std::thread([this] {
     if (!http_->listen_after_bind()) log::Error("the listener failed", {{"port", std::to_string(port_)}});
     listener_done_ = true;

@@ -179,5 +179,27 @@ TEST(PollDeadline, ShorterThanTheInterval) {
   EXPECT_LT(PollDeadline(Duration(100)), Duration(100));
 }
 
+// Retry-After: 999999999 (31 years) is honoured for 15 minutes: the gauge
+// shows the capped time and polls resume once it has passed.
+TEST_F(PollerTest, HugeRetryAfterIsCappedAtFifteenMinutes) {
+  Make();
+  fetcher->serve = [this](int64_t) {
+    auto o = Bad("Throttling");
+    o.retryable = true;
+    o.retry_after = dashscope::ParseRetryAfter("999999999", clock.SystemNow());
+    return o;
+  };
+  EXPECT_FALSE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(R"(dashscope_api_throttled_until_timestamp_seconds{account="a"} 1800000900)"));
+  clock.Advance(14min);
+  EXPECT_EQ(poller->PollOnce().error, "API asked to wait (Retry-After) 1m more; no request sent");
+  EXPECT_EQ(fetcher->requests, 1);
+  clock.Advance(1min);
+  fetcher->serve = [](int64_t) { return Good({"m1"}); };
+  EXPECT_TRUE(poller->PollOnce().ok);
+  EXPECT_EQ(fetcher->requests, 2);
+  EXPECT_TRUE(Has(R"(dashscope_api_throttled_until_timestamp_seconds{account="a"} 0)"));
+}
+
 }  // namespace
 }  // namespace dse::app

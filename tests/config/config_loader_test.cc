@@ -343,7 +343,7 @@ TEST(ConfigLoaderErrorTest, UnknownAccountKey) {
   EXPECT_EQ(
       ErrorOf("accounts:\n  - name: a\n    region: intl\n"),
       "cfg.yml:3:5: accounts[0].region: unknown key; allowed: name, base_url, api_key_env, api_key_file, "
-      "workspace");
+      "workspace, proxy_url, tls_config");
 }
 
 TEST(ConfigLoaderErrorTest, LiteralApiKeyRefused) {
@@ -704,6 +704,99 @@ TEST(ConfigLoaderErrorTest, LoadedKeyRedactedFromMessages) {
   const std::string yaml = std::string("accounts:\n  - name: ") + kKey + "\n  - name: " + kKey + "\n";
   EXPECT_EQ(ErrorOf(yaml),
             "cfg.yml:3:11: accounts[1].name: duplicate account name \"<redacted>\" (first at line 2)");
+}
+
+// --- proxy_url and tls_config (the API client's transport) ---
+
+constexpr char kPem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+TEST(ConfigLoaderTransportTest, DefaultsWhenAbsent) {
+  const Config c = Load(kOneAccount);
+  EXPECT_FALSE(c.accounts[0].proxy_url.has_value());
+  EXPECT_EQ(c.accounts[0].tls, ApiTlsConfig{});
+  EXPECT_EQ(c.accounts[0].api_key_file, "");
+}
+
+TEST(ConfigLoaderTransportTest, ReadsProxyUrlAndTlsConfig) {
+  TempDir dir;
+  const std::string ca = dir.Write("ca.pem", kPem);
+  const Config c = Load("accounts:\n  - name: a\n    proxy_url: http://user:p%40ss@proxy.internal:3128\n"
+                        "    tls_config:\n      ca_file: " + ca +
+                        "\n      server_name: dashscope.aliyuncs.com\n      insecure_skip_verify: true\n");
+  EXPECT_EQ(c.accounts[0].proxy_url, "http://user:p%40ss@proxy.internal:3128");
+  EXPECT_EQ(c.accounts[0].tls.ca_file, ca);
+  EXPECT_EQ(c.accounts[0].tls.server_name, "dashscope.aliyuncs.com");
+  EXPECT_TRUE(c.accounts[0].tls.insecure_skip_verify);
+}
+
+TEST(ConfigLoaderTransportTest, EmptyProxyUrlMeansDirect) {
+  EXPECT_EQ(Load("accounts:\n  - name: a\n    proxy_url: \"\"\n").accounts[0].proxy_url, "");
+  EXPECT_EQ(Load("accounts:\n  - name: a\n    proxy_url:\n").accounts[0].proxy_url, "");
+}
+
+TEST(ConfigLoaderTransportTest, RelativeCaFileIsResolvedAgainstTheConfigDirectory) {
+  TempDir dir;
+  dir.Write("ca.pem", kPem);
+  const std::string cfg = dir.Write("cfg.yml", "accounts:\n  - name: a\n    tls_config:\n      ca_file: ca.pem\n");
+  Result<Config> r = LoadConfigFile(cfg, KeyEnv());
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(r->accounts[0].tls.ca_file, dir.path() + "/ca.pem");
+}
+
+TEST(ConfigLoaderTransportTest, KeyFilePathIsKept) {
+  TempDir dir;
+  const std::string file = dir.Write("key", kKey);
+  EXPECT_EQ(Load("accounts:\n  - name: a\n    api_key_file: " + file + "\n").accounts[0].api_key_file, file);
+}
+
+TEST(ConfigLoaderTransportTest, ProxyUrlErrorsNeverEchoTheUrl) {
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: https://u:secretpw@proxy:3128\n"),
+            "cfg.yml:3:16: accounts[0].proxy_url: must start with http:// (an HTTP proxy; the API traffic is "
+            "tunnelled through it with CONNECT)");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: http://usersecretpw@proxy:3128\n"),
+            "cfg.yml:3:16: accounts[0].proxy_url: user info must be user:password");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: http://u:secretpw@proxy:99999\n"),
+            "cfg.yml:3:16: accounts[0].proxy_url: has an invalid port (want 1 to 65535)");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: http://u:secretpw@proxy:3128/path\n"),
+            "cfg.yml:3:16: accounts[0].proxy_url: must not have a path, query or fragment");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: http://u:secretpw@:3128\n"),
+            "cfg.yml:3:16: accounts[0].proxy_url: has no host");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: [a]\n"),
+            "cfg.yml:3:16: accounts[0].proxy_url: want a string, got a list");
+}
+
+TEST(ConfigLoaderTransportTest, ProxyUrlNeedsHttpsBaseUrl) {
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    base_url: http://127.0.0.1:8080\n"
+                    "    proxy_url: http://proxy:3128\n"),
+            "cfg.yml:4:16: accounts[0].proxy_url: needs an https:// base_url: through a proxy, an http:// "
+            "request would show the API key to the proxy");
+  // "no proxy" is fine with any scheme.
+  EXPECT_EQ(Load("accounts:\n  - name: a\n    base_url: http://127.0.0.1:8080\n    proxy_url: \"\"\n")
+                .accounts[0].proxy_url, "");
+}
+
+TEST(ConfigLoaderTransportTest, TlsConfigErrors) {
+  TempDir dir;
+  const std::string not_pem = dir.Write("ca.txt", "hello\n");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    tls_config:\n      verify: true\n"),
+            "cfg.yml:4:7: accounts[0].tls_config.verify: unknown key; allowed: ca_file, server_name, "
+            "insecure_skip_verify");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    tls_config:\n      insecure_skip_verify: yes please\n"),
+            "cfg.yml:4:29: accounts[0].tls_config.insecure_skip_verify: want true or false, got \"yes please\"");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    tls_config:\n      ca_file: " + dir.path() + "/none.pem\n"),
+            "cfg.yml:4:16: accounts[0].tls_config.ca_file: cannot read " + dir.path() +
+                "/none.pem: No such file or directory");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    tls_config:\n      ca_file: " + not_pem + "\n"),
+            "cfg.yml:4:16: accounts[0].tls_config.ca_file: " + not_pem + " holds no PEM certificate");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    tls_config:\n      server_name: \"a b\"\n"),
+            "cfg.yml:4:20: accounts[0].tls_config.server_name: must not contain whitespace, control or "
+            "non-ASCII characters");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    tls_config: true\n"),
+            "cfg.yml:3:17: accounts[0].tls_config: want a map of TLS settings (ca_file, server_name, "
+            "insecure_skip_verify), got \"true\"");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    base_url: http://127.0.0.1:1\n    tls_config:\n"
+                    "      insecure_skip_verify: true\n"),
+            "cfg.yml:5:7: accounts[0].tls_config: applies only to an https:// base_url");
 }
 
 }  // namespace

@@ -3,8 +3,15 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <future>
 #include <thread>
+
+#include "dashscope/api_key_file.h"
 
 namespace dse::dashscope {
 namespace {
@@ -35,6 +42,37 @@ TEST(ParseRetryAfter, SecondsAndHttpDate) {
   EXPECT_FALSE(ParseRetryAfter("soon", now).has_value());
   EXPECT_FALSE(ParseRetryAfter("", now).has_value());
   EXPECT_FALSE(ParseRetryAfter("-5", now).has_value());
+}
+
+TEST(ParseRetryAfter, CappedAtFifteenMinutes) {
+  const auto now = std::chrono::system_clock::from_time_t(784111777);
+  EXPECT_EQ(ParseRetryAfter("900", now), Duration(900000));
+  EXPECT_EQ(ParseRetryAfter("901", now), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter("999999999", now), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter("99999999999999999999", now), kMaxRetryAfter);
+  EXPECT_EQ(ParseRetryAfter("Fri, 31 Dec 2100 23:59:59 GMT", now), kMaxRetryAfter);
+  EXPECT_EQ(kMaxRetryAfter, Duration(15 * 60 * 1000));
+}
+
+TEST(ParseProxyUrl, HostPortAndDecodedCredentials) {
+  auto p = ParseProxyUrl("http://us%3Aer:p%40ss:word@proxy.internal:3128/");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->host, "proxy.internal");
+  EXPECT_EQ(p->port, 3128);
+  EXPECT_EQ(p->username, "us:er");
+  EXPECT_EQ(p->password, "p@ss:word");
+  p = ParseProxyUrl("proxy:8080");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->host, "proxy");
+  EXPECT_EQ(p->port, 8080);
+  EXPECT_EQ(p->username, "");
+  EXPECT_EQ(ParseProxyUrl("http://[::1]:3128")->host, "::1");
+  EXPECT_EQ(ParseProxyUrl("http://proxy")->port, 80);
+  EXPECT_FALSE(ParseProxyUrl("https://proxy:3128").has_value());
+  EXPECT_FALSE(ParseProxyUrl("socks5://proxy:1080").has_value());
+  EXPECT_FALSE(ParseProxyUrl("http://u:p%zz@proxy:1").has_value());
+  EXPECT_FALSE(ParseProxyUrl("http://proxy:3128/path").has_value());
+  EXPECT_FALSE(ParseProxyUrl("http://:3128").has_value());
 }
 
 TEST(NoProxyMatches, HostsSuffixesAndStar) {
@@ -181,6 +219,75 @@ TEST_F(ApiClientTest, KeyNeverInErrorMessages) {
   auto out = Fetcher()->FetchPage(1, 200, 2s);
   EXPECT_EQ(out.error_code, "InvalidApiKey");
   EXPECT_EQ(out.error_message.find("sk-test-SECRET"), std::string::npos) << out.error_message;
+}
+
+constexpr char kOkPage[] = R"({"output":{"total":1,"deployments":[{"deployed_model":"m1"}]}})";
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::trunc) << text;
+}
+
+// A rotated Secret: the file gets a new key; the next poll uses it.
+TEST_F(ApiClientTest, ChangedKeyFileIsReadBeforeThePoll) {
+  char dir[] = "/tmp/dse_key_test.XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/key";
+  WriteText(file, "sk-test-SECRET\n");
+  account_.api_key_file = file;
+  handler_ = [](const httplib::Request&, httplib::Response& res) { res.set_content(kOkPage, "application/json"); };
+  auto fetcher = Fetcher();
+  fetcher->BeforePoll();
+  ASSERT_TRUE(fetcher->FetchPage(1, 50, 2s).ok);
+  EXPECT_EQ(last_auth_, "Bearer sk-test-SECRET");
+
+  WriteText(file, "sk-test-ROTATED-KEY\n");
+  ASSERT_TRUE(fetcher->FetchPage(1, 50, 2s).ok);
+  EXPECT_EQ(last_auth_, "Bearer sk-test-SECRET") << "the key changes between polls, not within one";
+  fetcher->BeforePoll();
+  ASSERT_TRUE(fetcher->FetchPage(1, 50, 2s).ok);
+  EXPECT_EQ(last_auth_, "Bearer sk-test-ROTATED-KEY");
+
+  // An unreadable (here: vanished) file keeps the key in use.
+  std::remove(file.c_str());
+  fetcher->BeforePoll();
+  ASSERT_TRUE(fetcher->FetchPage(1, 50, 2s).ok);
+  EXPECT_EQ(last_auth_, "Bearer sk-test-ROTATED-KEY");
+  // An empty one too.
+  WriteText(file, "\n");
+  fetcher->BeforePoll();
+  ASSERT_TRUE(fetcher->FetchPage(1, 50, 2s).ok);
+  EXPECT_EQ(last_auth_, "Bearer sk-test-ROTATED-KEY");
+  std::remove(file.c_str());
+  rmdir(dir);
+}
+
+TEST(KeyFromFileContent, TrimsAndRefusesJunk) {
+  EXPECT_EQ(KeyFromFileContent("sk-abc\r\n"), "sk-abc");
+  EXPECT_FALSE(KeyFromFileContent(" \n").has_value());
+  EXPECT_FALSE(KeyFromFileContent("sk a").has_value());
+  EXPECT_FALSE(KeyFromFileContent("sk-\xc3\xa9").has_value());
+}
+
+// Over http:// a proxy would read the key: nothing is sent at all.
+TEST_F(ApiClientTest, HttpBaseUrlThroughAProxyIsRefused) {
+  int hits = 0;
+  handler_ = [&hits](const httplib::Request&, httplib::Response& res) {
+    ++hits;
+    res.set_content(kOkPage, "application/json");
+  };
+  ClientOptions o;
+  o.user_agent = "t";
+  o.http_proxy = "http://127.0.0.1:" + std::to_string(port_);  // would reach the server if used
+  auto out = MakeHttpPageFetcher(account_, o)->FetchPage(1, 50, 2s);
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.error_code, "connection");
+  EXPECT_EQ(out.error_message,
+            "not sent: base_url is http:// and HTTP_PROXY applies to it; the proxy would see the API key. Use an "
+            "https:// base_url, or list the host in NO_PROXY");
+  EXPECT_EQ(hits, 0);
+  // NO_PROXY naming the host lifts the refusal.
+  o.no_proxy = "127.0.0.1";
+  EXPECT_TRUE(MakeHttpPageFetcher(account_, o)->FetchPage(1, 50, 2s).ok);
 }
 
 }  // namespace

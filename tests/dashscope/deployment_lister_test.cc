@@ -60,7 +60,7 @@ struct ListerTest : ::testing::Test {
   StopSignal stop;
   std::vector<std::string> observed_codes;
   ListOptions options{.page_size = 2, .max_retries = 2, .retry_base_delay = Duration(1),
-                      .request_timeout = Duration(1000)};
+                      .request_timeout = Duration(1000), .account = "a"};
 
   PollResult List() {
     DeploymentLister lister(fetcher, options, clock, stop, [this](const RequestOutcome& o) {
@@ -190,6 +190,44 @@ TEST_F(ListerTest, StopDuringBackoffCancels) {
   auto r = List();
   EXPECT_TRUE(r.cancelled);
   EXPECT_EQ(fetcher.requested.size(), 1u);
+}
+
+// The API allows page_size 1..100 for some accounts: the refused poll is
+// retried at 100 and the lister keeps 100 for later polls.
+TEST_F(ListerTest, RefusedPageSizeFallsBackTo100ForGood) {
+  options.page_size = 200;
+  std::vector<int> sizes;
+  fetcher.serve = [&sizes](int64_t p, int s) {
+    sizes.push_back(s);
+    if (s > 100) return Failure(400, "InvalidParameter", false);
+    return Honest(150, p, s, 150);
+  };
+  DeploymentLister lister(fetcher, options, clock, stop, nullptr, 42);
+  PollResult first = lister.ListAll(clock.SteadyNow() + 10s);
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.deployments.size(), 150u);
+  EXPECT_EQ(first.requests, 3);  // the refused request, then two pages of 100
+  EXPECT_EQ(lister.page_size(), 100);
+  PollResult second = lister.ListAll(clock.SteadyNow() + 10s);
+  ASSERT_TRUE(second.ok) << second.error;
+  EXPECT_EQ(sizes, (std::vector<int>{200, 100, 100, 100, 100}));
+}
+
+TEST_F(ListerTest, InvalidParameterAtOrBelow100IsAnError) {
+  options.page_size = 100;
+  fetcher.serve = [](int64_t, int) { return Failure(400, "InvalidParameter", false); };
+  auto r = List();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error_code, "InvalidParameter");
+  EXPECT_EQ(fetcher.requested, (std::vector<int64_t>{1}));
+}
+
+TEST_F(ListerTest, OtherErrorsDoNotChangeThePageSize) {
+  options.page_size = 200;
+  fetcher.serve = [](int64_t, int) { return Failure(401, "InvalidApiKey", false); };
+  DeploymentLister lister(fetcher, options, clock, stop, nullptr, 42);
+  EXPECT_FALSE(lister.ListAll(clock.SteadyNow() + 10s).ok);
+  EXPECT_EQ(lister.page_size(), 200);
 }
 
 }  // namespace

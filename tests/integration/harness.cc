@@ -289,10 +289,30 @@ std::string HttpResult::Header(const std::string& name) const {
   return "";
 }
 
+namespace {
+HttpResult SendOn(httplib::Client& client, const std::string& method, const std::string& path_and_query,
+                  httplib::Headers headers, const std::string& body, const std::string& content_type,
+                  std::chrono::milliseconds timeout);
+}  // namespace
+
 HttpResult HttpRequest(const std::string& method, int port, const std::string& path_and_query,
                        httplib::Headers headers, const std::string& body,
                        const std::string& content_type, std::chrono::milliseconds timeout) {
   httplib::Client client("127.0.0.1", port);
+  return SendOn(client, method, path_and_query, std::move(headers), body, content_type, timeout);
+}
+
+HttpResult HttpsRequestUnverified(const std::string& method, int port, const std::string& path_and_query,
+                                  httplib::Headers headers, std::chrono::milliseconds timeout) {
+  httplib::Client client("https://127.0.0.1:" + std::to_string(port));
+  client.enable_server_certificate_verification(false);
+  return SendOn(client, method, path_and_query, std::move(headers), "", "", timeout);
+}
+
+namespace {
+HttpResult SendOn(httplib::Client& client, const std::string& method, const std::string& path_and_query,
+                  httplib::Headers headers, const std::string& body, const std::string& content_type,
+                  std::chrono::milliseconds timeout) {
   client.set_decompress(false);
   client.set_keep_alive(false);
   client.set_connection_timeout(timeout);
@@ -326,6 +346,7 @@ HttpResult HttpRequest(const std::string& method, int port, const std::string& p
   out.headers = res->headers;
   return out;
 }
+}  // namespace
 
 HttpResult HttpGet(int port, const std::string& path, httplib::Headers headers,
                    std::chrono::milliseconds timeout) {
@@ -385,6 +406,7 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
 std::unique_ptr<Mock> Mock::Start(std::vector<std::string> extra_args, std::string api_key) {
   std::unique_ptr<Mock> m(new Mock());
   m->api_key_ = std::move(api_key);
+  m->tls_ = HasFlag(extra_args, "--tls-cert-file");
   m->dir_ = MakeTempDir("dse_mock");
   if (m->dir_.empty()) return nullptr;
   const std::string port_file = m->dir_ + "/port";
@@ -425,17 +447,20 @@ Mock::~Mock() {
   if (!dir_.empty()) RemoveTree(dir_);
 }
 
-std::string Mock::base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string Mock::base_url() const {
+  return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
+}
 
 HttpResult Mock::Admin(const std::string& method, const std::string& path_and_query) {
+  if (tls_) return HttpsRequestUnverified(method, port_, path_and_query);
   return HttpRequest(method, port_, path_and_query);
 }
 
 HttpResult Mock::List(int page_no, int page_size) {
-  return HttpGet(port_,
-                 "/api/v1/deployments?page_no=" + std::to_string(page_no) +
-                     "&page_size=" + std::to_string(page_size),
-                 {{"Authorization", "Bearer " + api_key_}});
+  const std::string path = "/api/v1/deployments?page_no=" + std::to_string(page_no) +
+                           "&page_size=" + std::to_string(page_size);
+  if (tls_) return HttpsRequestUnverified("GET", port_, path, {{"Authorization", "Bearer " + api_key_}});
+  return HttpGet(port_, path, {{"Authorization", "Bearer " + api_key_}});
 }
 
 std::map<std::string, std::string> MockEnv(const Mock& mock) {

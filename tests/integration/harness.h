@@ -107,6 +107,10 @@ HttpResult HttpGet(int port, const std::string& path, httplib::Headers headers =
 HttpResult HttpPost(int port, const std::string& path_and_query, const std::string& body = "",
                     httplib::Headers headers = {});
 HttpResult HttpDelete(int port, const std::string& path_and_query, httplib::Headers headers = {});
+// To https://127.0.0.1:<port>, without checking its certificate (a test mock's).
+HttpResult HttpsRequestUnverified(const std::string& method, int port, const std::string& path_and_query,
+                                  httplib::Headers headers = {},
+                                  std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
 // gunzip (zlib), nullopt on a corrupt stream.
 std::optional<std::string> Gunzip(const std::string& compressed);
@@ -121,13 +125,16 @@ class Mock {
  public:
   // Adds `--listen 127.0.0.1:0 --port-file <tmp>`, and `--tick 0` unless
   // extra_args has --tick; the key goes in through DASHSCOPE_MOCK_API_KEY.
-  // Returns once the mock answers GET /mock/state.
+  // Returns once the mock answers GET /mock/state. With --tls-cert-file in
+  // extra_args the mock serves HTTPS, and base_url(), Admin() and List()
+  // follow (Admin and List without checking the certificate).
   static std::unique_ptr<Mock> Start(std::vector<std::string> extra_args = {},
                                      std::string api_key = std::string(kDefaultMockApiKey));
   ~Mock();
 
   int port() const { return port_; }
-  std::string base_url() const;  // http://127.0.0.1:<port>
+  std::string base_url() const;  // http://127.0.0.1:<port> (https:// with TLS)
+  bool tls() const { return tls_; }
   const std::string& api_key() const { return api_key_; }
   // An admin request, e.g. Admin("POST", "/mock/tick?n=2"); fields travel in
   // the query string.
@@ -142,6 +149,7 @@ class Mock {
   std::string dir_;  // holds the port file
   std::string api_key_;
   int port_ = 0;
+  bool tls_ = false;
 };
 
 // {DASHSCOPE_MOCK_API_KEY: mock.api_key()}, for Exporter::Start's env.

@@ -31,6 +31,9 @@ TEST(ParseFault, EmptyCodeLeavesItOut) {
 TEST(ParseFault, KindFields) {
   EXPECT_EQ(ParseFault({{"kind", "html"}})->status, 502);
   EXPECT_EQ(ParseFault({{"kind", "delay"}, {"ms", "1500"}})->delay_ms, 1500);
+  EXPECT_EQ(ParseFault({{"kind", "trickle"}, {"ms", "500"}})->delay_ms, 500);
+  EXPECT_EQ(ParseFault({{"kind", "trickle"}}).error(), "field ms: missing (trickle needs ms=)");
+  EXPECT_EQ(ParseFault({{"kind", "trickle"}, {"ms", "0"}}).error(), "field ms: 0 is outside [1, 60000]");
   EXPECT_EQ(ParseFault({{"kind", "oversize"}, {"bytes", "1048576"}})->bytes, 1048576);
   EXPECT_EQ(ParseFault({{"kind", "deep"}, {"depth", "100000"}})->depth, 100000);
   EXPECT_EQ(ParseFault({{"kind", "lying_total"}, {"total", "1000000000"}})->total, 1000000000);

@@ -42,6 +42,19 @@ TEST(ParseFlags, BothSpellingsAndEveryFlag) {
   EXPECT_EQ(c->log_format, log::Format::kJson);
 }
 
+TEST(ParseFlags, MaxPageSizeAndTls) {
+  auto c = ParseFlags({"--max-page-size=100", "--tls-cert-file", "/c.pem", "--tls-key-file=/k.pem"}, nullptr);
+  ASSERT_TRUE(c.ok()) << c.error();
+  EXPECT_EQ(c->api.max_page_size, 100);
+  EXPECT_EQ(c->server.tls_cert_file, "/c.pem");
+  EXPECT_EQ(c->server.tls_key_file, "/k.pem");
+  EXPECT_EQ(ParseFlags({}, nullptr)->api.max_page_size, 200);
+  EXPECT_EQ(ParseFlags({"--max-page-size=201"}, nullptr).error(),
+            "flag --max-page-size: expected an integer in [1, 200], got \"201\"");
+  EXPECT_EQ(ParseFlags({"--tls-cert-file=/c.pem"}, nullptr).error(),
+            "flags --tls-cert-file and --tls-key-file go together");
+}
+
 TEST(ParseFlags, KeyFromEnvironment) {
   auto c = ParseFlags({"--tick", "1m"}, "sk-env");
   ASSERT_TRUE(c.ok());

@@ -452,6 +452,38 @@ TEST_F(MockServerTest, CloseFaultSendsNothing) {
   EXPECT_EQ(Ids(ListBody()).size(), 12u);
 }
 
+// The whole response, head first, one byte at a time: a client reading it
+// sees the status line arrive over many intervals, and every byte arrives.
+TEST_F(MockServerTest, TrickleFaultSendsTheResponseOneByteAtATime) {
+  Fault({{"kind", "trickle"}, {"ms", "1"}});
+  const auto start = std::chrono::steady_clock::now();
+  const std::string raw = RawList(port_, "?page_size=1");
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(raw.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << raw;
+  const size_t head_end = raw.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  const std::string body = raw.substr(head_end + 4);
+  EXPECT_NE(raw.find("Content-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos) << raw;
+  EXPECT_EQ(Ids(body).size(), 1u);
+  // At least 1 ms between bytes: far longer than the same page unthrottled.
+  EXPECT_GE(took, std::chrono::milliseconds(raw.size()));
+  // Only once: the next request is answered normally.
+  EXPECT_EQ(Ids(ListBody("?page_size=1")).size(), 1u);
+}
+
+TEST_F(MockServerTest, MaxPageSizeRefusesLargerPages) {
+  ApiOptions api;
+  api.max_page_size = 100;
+  Start(FleetOptions{}, api);
+  auto res = List("?page_size=101");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("\"code\":\"InvalidParameter\""), std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("Parameter page_size must be between 1 and 100, got \\\"101\\\"."), std::string::npos)
+      << res->body;
+  EXPECT_EQ(List("?page_size=100")->status, 200);
+}
+
 TEST_F(MockServerTest, FaultsQueueInOrder) {
   Fault({{"kind", "http"}, {"status", "500"}, {"times", "2"}});
   Fault({{"kind", "html"}, {"status", "504"}});
