@@ -13,7 +13,7 @@ namespace {
 
 bool SameAccount(const config::Account& a, const config::Account& b) {
   return a.name == b.name && a.base_url == b.base_url && a.workspace == b.workspace &&
-         a.api_key == b.api_key;
+         a.api_key == b.api_key && a.api_time_zone_seconds == b.api_time_zone_seconds;
 }
 
 // Secrets readable by group or others are one `ls` away from leaking; the

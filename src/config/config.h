@@ -19,6 +19,8 @@ struct Account {
   // "file /run/secrets/x"); never the key itself.
   std::string api_key_source;
   std::string api_key;  // the secret; never logged, printed or exported
+  // api_time_zone: the zone of the API's zoneless times, seconds east of UTC.
+  int api_time_zone_seconds = 0;
 };
 
 struct Config {

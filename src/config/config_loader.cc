@@ -24,7 +24,8 @@ using detail::Source;
 constexpr std::string_view kTopKeys[] = {"poll_interval",      "request_timeout", "page_size",
                                          "max_staleness",      "max_retries",     "retry_base_delay",
                                          "max_response_bytes", "accounts"};
-constexpr std::string_view kAccountKeys[] = {"name", "base_url", "api_key_env", "api_key_file", "workspace"};
+constexpr std::string_view kAccountKeys[] = {"name",      "base_url",     "api_key_env", "api_key_file",
+                                             "workspace", "api_time_zone"};
 // Caught by name so the user learns where the key belongs instead of only
 // that the key name is unknown.
 constexpr std::pair<std::string_view, std::string_view> kRefusedKeys[] = {
@@ -287,6 +288,7 @@ class Loader {
           }
           if (key == "base_url") return ReadBaseUrl(v, account.base_url);
           if (key == "workspace") return ReadWorkspace(v, account.workspace);
+          if (key == "api_time_zone") return ReadApiTimeZone(v, account.api_time_zone_seconds);
           if (key_env || key_file) {
             return src_.At(v.mark, v.path, "set only one of api_key_env and api_key_file");
           }
@@ -355,6 +357,24 @@ class Loader {
       return src_.At(v.mark, v.path, "must not contain whitespace, control or non-ASCII characters");
     }
     out = std::move(*text);
+    return Status::Ok();
+  }
+
+  // "+08:00" / "-05:30": the zones in use run from -12:00 to +14:00.
+  Status ReadApiTimeZone(const Located& v, int& out) const {
+    Result<std::string> text = detail::ReadString(src_, v);
+    if (!text.ok()) return Error{text.error()};
+    const std::string& t = *text;
+    const auto digit = [&](size_t i) { return t[i] >= '0' && t[i] <= '9' ? t[i] - '0' : -1; };
+    const bool shaped = t.size() == 6 && (t[0] == '+' || t[0] == '-') && t[3] == ':' && digit(1) >= 0 &&
+                        digit(2) >= 0 && digit(4) >= 0 && digit(5) >= 0;
+    const int minutes = shaped ? (digit(1) * 10 + digit(2)) * 60 + digit(4) * 10 + digit(5) : 0;
+    const int signed_minutes = t.starts_with('-') ? -minutes : minutes;
+    if (!shaped || digit(4) > 5 || signed_minutes < -12 * 60 || signed_minutes > 14 * 60) {
+      return src_.At(v.mark, v.path,
+                     "want a UTC offset from -12:00 to +14:00 such as \"+08:00\", got " + Quote(t));
+    }
+    out = signed_minutes * 60;
     return Status::Ok();
   }
 
