@@ -478,9 +478,9 @@ void MockApi::GetState(const httplib::Request& req, httplib::Response& res) {
 }
 
 void MockApi::PostDeployments(const httplib::Request& req, httplib::Response& res) {
-  static const std::array<std::string, 10> kKnown = {"count",    "set",       "add",           "remove",
+  static const std::array<std::string, 11> kKnown = {"count",    "set",       "add",           "remove",
                                                      "status",   "name",      "model_name",    "capacity",
-                                                     "ready_capacity", "base_capacity"};
+                                                     "ready_capacity", "base_capacity", "fail_reason"};
   const FormFields fields = Fields(req);
   std::lock_guard lock(mu_);
   CountRequest(req);
@@ -508,6 +508,7 @@ void MockApi::PostDeployments(const httplib::Request& req, httplib::Response& re
   text("status", edit.status);
   text("name", edit.name);
   text("model_name", edit.model_name);
+  text("fail_reason", edit.fail_reason);
   for (auto [key, target] : {std::pair{"capacity", &edit.capacity}, std::pair{"ready_capacity", &edit.ready_capacity},
                              std::pair{"base_capacity", &edit.base_capacity}}) {
     if (!number(key, *target)) {
@@ -515,7 +516,7 @@ void MockApi::PostDeployments(const httplib::Request& req, httplib::Response& re
     }
   }
   const bool has_edit = edit.status || edit.name || edit.model_name || edit.capacity || edit.ready_capacity ||
-                        edit.base_capacity;
+                        edit.base_capacity || edit.fail_reason;
 
   Status status = Status::Ok();
   if (const std::string* count = Field(fields, "count")) {

@@ -65,6 +65,7 @@ Admin endpoints:
   GET    /mock/state
   POST   /mock/deployments  count=N | set=ID [fields] | add=ID [fields] | remove=ID
                             fields: status= capacity= ready_capacity= base_capacity= name= model_name=
+                                    fail_reason= (kept while FAILED; empty removes it)
   POST   /mock/faults       kind=K [times=N (0 = until cleared)] [page=N] [kind fields]
                             http (status= code= message= retry_after=), html (status=),
                             delay (ms=), truncate (bytes=), oversize (bytes=), deep (depth=),
