@@ -307,6 +307,13 @@ void ApplyEdit(const DeploymentEdit& edit, Deployment& d) {
     d.fail_reason = *edit.fail_reason;
     if (d.fail_reason->empty()) d.fail_reason.reset();
   }
+  if (edit.pre_paid_expires_at) d.pre_paid_expires_at = *edit.pre_paid_expires_at;
+  if (edit.ptu_input_tpm || edit.ptu_output_tpm) {
+    PtuCapacity ptu = d.ptu_capacity.value_or(PtuCapacity{});
+    if (edit.ptu_input_tpm) ptu.input_tpm = *edit.ptu_input_tpm;
+    if (edit.ptu_output_tpm) ptu.output_tpm = *edit.ptu_output_tpm;
+    d.ptu_capacity = ptu;
+  }
 }
 
 }  // namespace

@@ -116,6 +116,9 @@ struct DeploymentEdit {
   std::optional<int64_t> ready_capacity;
   std::optional<int64_t> base_capacity;
   std::optional<std::string> fail_reason;  // "" removes it
+  std::optional<int64_t> pre_paid_expires_at;  // Unix seconds (wall-clock tests need a real date)
+  std::optional<int64_t> ptu_input_tpm;        // either makes it a PTU deployment
+  std::optional<int64_t> ptu_output_tpm;
 };
 
 struct FleetOptions {
