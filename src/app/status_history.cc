@@ -39,7 +39,9 @@ std::vector<metrics::StatusSince> FollowStatuses(const metrics::DeploymentData* 
       continue;
     }
     const metrics::StatusSince& was = previous->status_since[*was_at];
-    if (previous->deployments[*was_at].status == d.status) {
+    // No status (absent, or dropped as a wrong type) says nothing about a
+    // change: one bad record must not look like a flap.
+    if (!d.status || previous->deployments[*was_at].status == d.status) {
       out.push_back(was);
     } else {
       out.push_back({now_unix, was.changes + 1});

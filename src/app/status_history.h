@@ -16,9 +16,11 @@ namespace dse::app {
 
 // The StatusSince of each of `listed` (same order) as of a poll that ended
 // at `now_unix`, given the previous good poll's data (null: none):
-// - listed before with the same raw status (absent counts as a status):
-//   unchanged;
-// - listed before with another status: changed at now_unix, one change more;
+// - listed before with the same raw status, or listed now without one
+//   (absent, or unreadable): unchanged;
+// - listed before with another status, or without one and now with one:
+//   changed at now_unix, one change more (a change hidden behind polls
+//   without a status still counts once);
 // - not listed before: changed at its gmt_modified, but never later than
 //   now_unix (a wrong api_time_zone must not make a status look newer than
 //   the poll that saw it); without gmt_modified, at now_unix; no changes.

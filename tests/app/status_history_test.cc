@@ -39,8 +39,18 @@ TEST(FollowStatuses, ChangesAreTimedAtThePollThatSawThemAndCounted) {
   EXPECT_EQ(data->status_since, (std::vector<StatusSince>{{5120, 1}}));
   data = Poll(data, {D("m", "SCALING")}, 5240);  // raw statuses count, even both UNKNOWN
   data = Poll(data, {D("m", "DEPLOYING")}, 5300);
-  data = Poll(data, {D("m", std::nullopt)}, 5360);  // a status that goes missing is a change too
-  EXPECT_EQ(data->status_since, (std::vector<StatusSince>{{5360, 4}}));
+  EXPECT_EQ(data->status_since, (std::vector<StatusSince>{{5300, 3}}));
+}
+
+TEST(FollowStatuses, APollWithoutAStatusIsNoChange) {
+  auto data = Poll(nullptr, {D("m", "PENDING", 1000)}, 5000);
+  data = Poll(data, {D("m", std::nullopt)}, 5060);  // absent or a wrong type this once
+  EXPECT_EQ(data->status_since, (std::vector<StatusSince>{{1000, 0}}));
+  data = Poll(data, {D("m", std::nullopt)}, 5120);
+  EXPECT_EQ(data->status_since, (std::vector<StatusSince>{{1000, 0}}));
+  // Back with a status: whatever it was before the gap, one change, now.
+  data = Poll(data, {D("m", "RUNNING")}, 5180);
+  EXPECT_EQ(data->status_since, (std::vector<StatusSince>{{5180, 1}}));
 }
 
 TEST(FollowStatuses, AVanishedDeploymentsHistoryGoesWithIt) {
