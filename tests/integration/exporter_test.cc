@@ -894,6 +894,22 @@ TEST(ExporterFlagsTest, CheckConfigNamesAnUnknownKey) {
   EXPECT_EQ(r.out, "");
 }
 
+TEST(ExporterFlagsTest, CheckConfigNamesABadApiTimeZone) {
+  ConfigFile config(
+      "accounts:\n"
+      "  - name: mock\n"
+      "    base_url: http://127.0.0.1:9\n"
+      "    api_key_env: DASHSCOPE_MOCK_API_KEY\n"
+      "    api_time_zone: Asia/Shanghai\n");
+  RunResult r = RunExporter({"--config.file=" + config.path(), "--check-config"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.code, -1);
+  EXPECT_EQ(r.err, "dashscope_exporter: " + config.path() +
+                       ":5:20: accounts[0].api_time_zone: want a UTC offset from -12:00 to +14:00 such as "
+                       "\"+08:00\", got \"Asia/Shanghai\"\n");
+  EXPECT_EQ(r.out, "");
+}
+
 TEST(ExporterFlagsTest, CheckConfigNamesAnUnsetKeyVariable) {
   ConfigFile config(
       "poll_interval: 1s\n"
