@@ -23,6 +23,19 @@ const std::vector<dashscope::Deployment>& Fleet(size_t count) {
   return it->second;
 }
 
+// The status history a poller keeps for a fleet it has seen once: each
+// deployment in its status since its gmt_modified, no change seen.
+const std::vector<metrics::StatusSince>& Since(size_t count) {
+  static std::map<size_t, std::vector<metrics::StatusSince>> all;
+  auto it = all.find(count);
+  if (it == all.end()) {
+    std::vector<metrics::StatusSince> since;
+    for (const auto& d : Fleet(count)) since.push_back({d.gmt_modified.value_or(0), 0});
+    it = all.emplace(count, std::move(since)).first;
+  }
+  return it->second;
+}
+
 size_t TextSize(const metrics::DeploymentFamilyText& text) {
   size_t n = 0;
   for (const auto& t : text) n += t.size();
@@ -39,12 +52,19 @@ size_t TextCapacity(const metrics::DeploymentFamilyText& text) {
 
 void BM_RenderDeploymentFamilies(benchmark::State& state) {
   const auto& fleet = Fleet(static_cast<size_t>(state.range(0)));
+  const auto& since = Since(fleet.size());
   size_t bytes = 0, capacity = 0;
+  metrics::DeploymentFamilyText last;
   for (auto _ : state) {
-    auto text = metrics::RenderDeploymentFamilies(kAccount, fleet);
+    auto text = metrics::RenderDeploymentFamilies(kAccount, fleet, since);
     bytes = TextSize(text);
     capacity = TextCapacity(text);
     benchmark::DoNotOptimize(text);
+  }
+  // Bytes per family, by its index (DeploymentFamily), to price each one.
+  last = metrics::RenderDeploymentFamilies(kAccount, fleet, since);
+  for (size_t f = 0; f < last.size(); ++f) {
+    state.counters["f" + std::to_string(f) + "_bytes"] = static_cast<double>(last[f].size());
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * fleet.size()));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
@@ -57,7 +77,7 @@ BENCHMARK(BM_RenderDeploymentFamilies)->Arg(1000)->Arg(10000)->Unit(benchmark::k
 // what kGzipLevel costs per poll and what it buys in size.
 void BM_CompressFamilies10000(benchmark::State& state) {
   const int level = static_cast<int>(state.range(0));
-  const auto text = metrics::RenderDeploymentFamilies(kAccount, Fleet(10000));
+  const auto text = metrics::RenderDeploymentFamilies(kAccount, Fleet(10000), Since(10000));
   size_t in = 0, out = 0;
   for (auto _ : state) {
     in = out = 0;
@@ -81,8 +101,9 @@ void BM_BuildDeploymentData(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     std::vector<dashscope::Deployment> copy = fleet;
+    std::vector<metrics::StatusSince> since = Since(fleet.size());
     state.ResumeTiming();
-    auto data = metrics::BuildDeploymentData(kAccount, std::move(copy));
+    auto data = metrics::BuildDeploymentData(kAccount, std::move(copy), std::move(since));
     benchmark::DoNotOptimize(data);
     state.PauseTiming();
     data.reset();  // not part of the poll's cost
@@ -103,7 +124,7 @@ std::shared_ptr<const metrics::Exposition> Published(size_t count) {
     store->SetAccounts({view});
     auto snap = std::make_shared<metrics::AccountSnapshot>();
     snap->view = view;
-    snap->data = metrics::BuildDeploymentData(kAccount, Fleet(count));
+    snap->data = metrics::BuildDeploymentData(kAccount, Fleet(count), Since(count));
     store->Publish(std::move(snap));
   }
   return store->Current();

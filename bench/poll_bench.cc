@@ -3,10 +3,12 @@
 // de-duplication, snapshot, render, compress and publish together.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "app/account_poller.h"
+#include "app/status_history.h"
 #include "bench_data.h"
 #include "dashscope/page_parser.h"
 
@@ -64,6 +66,25 @@ void BM_PollOnce(benchmark::State& state) {
   state.counters["text_bytes"] = static_cast<double>(store.Current()->text_size);
 }
 BENCHMARK(BM_PollOnce)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+
+// The status history's share of a poll: the same fleet listed again, in the
+// same order (arg 1) or reversed (arg 0, every lookup through the map).
+void BM_FollowStatuses(benchmark::State& state) {
+  const auto count = static_cast<size_t>(state.range(0));
+  auto listed = MockDeployments(count);
+  const auto previous = metrics::BuildDeploymentData(kAccount, listed, app::FollowStatuses(nullptr, listed, 0));
+  if (state.range(1) == 0) std::reverse(listed.begin(), listed.end());
+  for (auto _ : state) {
+    auto since = app::FollowStatuses(previous.get(), listed, 1);
+    benchmark::DoNotOptimize(since);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * count));
+}
+BENCHMARK(BM_FollowStatuses)
+    ->ArgNames({"deployments", "same_order"})
+    ->Args({10000, 1})
+    ->Args({10000, 0})
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace dse::bench

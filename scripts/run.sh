@@ -18,7 +18,7 @@ if [ -n "${DASHSCOPE_API_KEY:-}" ]; then
 fi
 
 export DASHSCOPE_MOCK_API_KEY=${DASHSCOPE_MOCK_API_KEY:-sk-mock-demo}
-"$bin/mock/dashscope_mock" --listen=127.0.0.1:9865 --tick=10s &
+"$bin/mock/dashscope_mock" --listen=127.0.0.1:9865 --tick=10s --deployments=16 &
 mock=$!
 trap 'kill "$mock" 2>/dev/null; wait "$mock" 2>/dev/null' EXIT
 echo "dashscope_exporter: no DASHSCOPE_API_KEY set, watching the simulated account on 127.0.0.1:9865; open http://localhost:9864/" >&2

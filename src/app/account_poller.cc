@@ -4,7 +4,9 @@
 
 #include <map>
 
+#include "app/status_history.h"
 #include "common/log.h"
+#include "dashscope/page_parser.h"
 
 namespace dse::app {
 namespace {
@@ -150,7 +152,11 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double st
 
   if (result.ok) {
     std::vector<dashscope::Deployment> deployments = result.deployments;
-    last_good_ = metrics::BuildDeploymentData(account_.name, std::move(deployments));
+    dashscope::ApplyApiTimeZone(deployments, account_.api_time_zone_seconds);
+    // The status history is the last good data: it holds what was listed then.
+    std::vector<metrics::StatusSince> since =
+        FollowStatuses(last_good_.get(), deployments, static_cast<int64_t>(end_unix));
+    last_good_ = metrics::BuildDeploymentData(account_.name, std::move(deployments), std::move(since));
     last_good_at_ = clock_.SteadyNow();
     last_success_unix_ = end_unix;
     metrics_.SetStaleDataDropped(false);

@@ -18,7 +18,8 @@ bool SameAccount(const config::Account& a, const config::Account& b) {
                             ? a.api_key == b.api_key
                             : a.api_key_file == b.api_key_file;
   return a.name == b.name && a.base_url == b.base_url && a.workspace == b.workspace && same_key &&
-         a.proxy_url == b.proxy_url && a.tls == b.tls;
+         a.proxy_url == b.proxy_url && a.tls == b.tls &&
+         a.api_time_zone_seconds == b.api_time_zone_seconds;
 }
 
 // Secrets readable by group or others are one `ls` away from leaking; the

@@ -34,6 +34,8 @@ struct Account {
   // Overrides HTTPS_PROXY/NO_PROXY for this account when set: http://[user:pass@]host:port.
   std::optional<std::string> proxy_url;
   ApiTlsConfig tls;
+  // api_time_zone: the zone of the API's zoneless times, seconds east of UTC.
+  int api_time_zone_seconds = 0;
 };
 
 struct Config {

@@ -24,8 +24,8 @@ using detail::Source;
 constexpr std::string_view kTopKeys[] = {"poll_interval",      "request_timeout", "page_size",
                                          "max_staleness",      "max_retries",     "retry_base_delay",
                                          "max_response_bytes", "accounts"};
-constexpr std::string_view kAccountKeys[] = {"name",      "base_url",  "api_key_env", "api_key_file",
-                                             "workspace", "proxy_url", "tls_config"};
+constexpr std::string_view kAccountKeys[] = {"name",      "base_url",   "api_key_env",  "api_key_file",
+                                             "workspace", "proxy_url",  "tls_config",   "api_time_zone"};
 constexpr std::string_view kApiTlsKeys[] = {"ca_file", "server_name", "insecure_skip_verify"};
 // Caught by name so the user learns where the key belongs instead of only
 // that the key name is unknown.
@@ -327,6 +327,7 @@ class Loader {
             tls_config = v;
             return ReadApiTlsConfig(v, account.tls);
           }
+          if (key == "api_time_zone") return ReadApiTimeZone(v, account.api_time_zone_seconds);
           if (key_env || key_file) {
             return src_.At(v.mark, v.path, "set only one of api_key_env and api_key_file");
           }
@@ -459,6 +460,24 @@ class Loader {
     if (tls_config) {
       return src_.At(tls_config->mark, tls_config->path, "applies only to an https:// base_url");
     }
+    return Status::Ok();
+  }
+
+  // "+08:00" / "-05:30": the zones in use run from -12:00 to +14:00.
+  Status ReadApiTimeZone(const Located& v, int& out) const {
+    Result<std::string> text = detail::ReadString(src_, v);
+    if (!text.ok()) return Error{text.error()};
+    const std::string& t = *text;
+    const auto digit = [&](size_t i) { return t[i] >= '0' && t[i] <= '9' ? t[i] - '0' : -1; };
+    const bool shaped = t.size() == 6 && (t[0] == '+' || t[0] == '-') && t[3] == ':' && digit(1) >= 0 &&
+                        digit(2) >= 0 && digit(4) >= 0 && digit(5) >= 0;
+    const int minutes = shaped ? (digit(1) * 10 + digit(2)) * 60 + digit(4) * 10 + digit(5) : 0;
+    const int signed_minutes = t.starts_with('-') ? -minutes : minutes;
+    if (!shaped || digit(4) > 5 || signed_minutes < -12 * 60 || signed_minutes > 14 * 60) {
+      return src_.At(v.mark, v.path,
+                     "want a UTC offset from -12:00 to +14:00 such as \"+08:00\", got " + Quote(t));
+    }
+    out = signed_minutes * 60;
     return Status::Ok();
   }
 

@@ -187,7 +187,7 @@ std::string RunReader(std::string_view body, Handler& handler) {
 
 // ---------------------------------------------------------------- deployments
 
-enum class Kind : std::uint8_t { kString, kNumber, kTime };
+enum class Kind : std::uint8_t { kString, kNumber, kTime, kObject };
 
 enum Field : std::uint8_t {
   kDeployedModel,
@@ -205,6 +205,18 @@ enum Field : std::uint8_t {
   kTpmLimit,
   kGmtCreate,
   kGmtModified,
+  kPrePaidGmtExpired,
+  kPtuServiceTier,
+  kOverflowStrategy,
+  kModelUnitSpec,
+  kFailReason,
+  kPtuCapacity,  // an object holding the next four
+  kPtuInputTpm,
+  kPtuOutputTpm,
+  kPtuInputTpmQuota,
+  kPtuOutputTpmQuota,
+  kInputTpmQuota,  // the quota spellings beside ptu_capacity rather than in it
+  kOutputTpmQuota,
   kFieldCount,
   kUnknownField = kFieldCount,
 };
@@ -230,14 +242,72 @@ constexpr std::array<FieldSpec, kFieldCount> kFields = {{
     {"tpm_limit", Kind::kNumber},
     {"gmt_create", Kind::kTime},
     {"gmt_modified", Kind::kTime},
+    {"pre_paid_gmt_expired", Kind::kTime},
+    {"ptu_service_tier", Kind::kString},
+    {"overflow_strategy", Kind::kString},
+    {"model_unit_spec", Kind::kString},
+    {"fail_reason", Kind::kString},
+    {"ptu_capacity", Kind::kObject},
+    {"ptu_capacity.input_tpm", Kind::kNumber},
+    {"ptu_capacity.output_tpm", Kind::kNumber},
+    {"ptu_capacity.input_tpm_quota", Kind::kNumber},
+    {"ptu_capacity.output_tpm_quota", Kind::kNumber},
+    {"input_tpm_quota", Kind::kNumber},
+    {"output_tpm_quota", Kind::kNumber},
 }};
+
+constexpr bool IsPtuCapacityMember(Field f) { return f >= kPtuInputTpm && f <= kPtuOutputTpmQuota; }
 
 Field LookupField(std::string_view key) {
   for (std::size_t i = 0; i < kFields.size(); ++i) {
+    if (IsPtuCapacityMember(static_cast<Field>(i))) continue;
     if (kFields[i].name == key) return static_cast<Field>(i);
   }
   return kUnknownField;
 }
+
+// A key inside the ptu_capacity object.
+Field LookupPtuCapacityField(std::string_view key) {
+  constexpr std::string_view kPrefix = "ptu_capacity.";
+  for (std::size_t i = kPtuInputTpm; i <= kPtuOutputTpmQuota; ++i) {
+    if (kFields[i].name.substr(kPrefix.size()) == key) return static_cast<Field>(i);
+  }
+  return kUnknownField;
+}
+
+// A number written as a JSON string: the whole string must follow JSON's
+// number grammar (no spaces, signs other than a leading '-', hex, inf or nan).
+std::optional<double> NumberFromString(std::string_view s) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return std::nullopt;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (!digits()) return std::nullopt;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digits()) return std::nullopt;
+  }
+  if (i != s.size()) return std::nullopt;
+  double d = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (ec == std::errc::result_out_of_range || end != s.data() + s.size()) return std::nullopt;
+  return d;
+}
+
+// ParseApiTime, also telling whether the text carried a zone.
+std::optional<int64_t> ParseApiTimeZoned(std::string_view text, bool* had_zone);
 
 std::optional<std::string>* OptionalStringField(Deployment& d, Field f) {
   switch (f) {
@@ -247,6 +317,10 @@ std::optional<std::string>* OptionalStringField(Deployment& d, Field f) {
     case kStatus: return &d.status;
     case kPlan: return &d.plan;
     case kChargeType: return &d.charge_type;
+    case kPtuServiceTier: return &d.ptu_service_tier;
+    case kOverflowStrategy: return &d.overflow_strategy;
+    case kModelUnitSpec: return &d.model_unit_spec;
+    case kFailReason: return &d.fail_reason;
     default: return nullptr;
   }
 }
@@ -258,6 +332,8 @@ std::optional<double>* NumberField(Deployment& d, Field f) {
     case kReadyCapacity: return &d.ready_capacity;
     case kRpmLimit: return &d.rpm_limit;
     case kTpmLimit: return &d.tpm_limit;
+    case kPtuInputTpm: return &d.ptu_input_tpm;
+    case kPtuOutputTpm: return &d.ptu_output_tpm;
     default: return nullptr;
   }
 }
@@ -266,6 +342,16 @@ std::optional<int64_t>* TimeField(Deployment& d, Field f) {
   switch (f) {
     case kGmtCreate: return &d.gmt_create;
     case kGmtModified: return &d.gmt_modified;
+    case kPrePaidGmtExpired: return &d.pre_paid_gmt_expired;
+    default: return nullptr;
+  }
+}
+
+bool* ZonelessFlag(Deployment& d, Field f) {
+  switch (f) {
+    case kGmtCreate: return &d.zoneless.gmt_create;
+    case kGmtModified: return &d.zoneless.gmt_modified;
+    case kPrePaidGmtExpired: return &d.zoneless.pre_paid_gmt_expired;
     default: return nullptr;
   }
 }
@@ -276,18 +362,38 @@ struct RecordBuilder {
   Deployment deployment;
   std::optional<JsonType> deployed_model_type;          // nullopt: absent or null
   std::vector<std::pair<Field, std::string>> problems;  // in order met; one per field
+  // The *_tpm_quota spellings; used when the plain one is absent.
+  std::array<std::optional<double>, 4> tpm_quota;  // kPtuInputTpmQuota .. kOutputTpmQuota
 
   void Reset() {
     deployment = Deployment{};
     deployed_model_type.reset();
     problems.clear();
+    tpm_quota = {};
+  }
+
+  std::optional<double>* QuotaField(Field f) {
+    if (f < kPtuInputTpmQuota || f > kOutputTpmQuota) return nullptr;
+    return &tpm_quota[static_cast<std::size_t>(f - kPtuInputTpmQuota)];
+  }
+
+  // At the end of the record: ptu_capacity.input_tpm, else its quota
+  // spelling inside ptu_capacity, else the one beside it.
+  void ResolvePtuCapacity() {
+    Deployment& d = deployment;
+    if (!d.ptu_input_tpm) d.ptu_input_tpm = tpm_quota[0] ? tpm_quota[0] : tpm_quota[2];
+    if (!d.ptu_output_tpm) d.ptu_output_tpm = tpm_quota[1] ? tpm_quota[1] : tpm_quota[3];
   }
 
   // Duplicate keys: the last one wins, so an earlier value and its problem go.
   void ClearField(Field f) {
+    if (f == kPtuCapacity) {  // a later ptu_capacity replaces what the earlier one held
+      for (Field m : {kPtuInputTpm, kPtuOutputTpm, kPtuInputTpmQuota, kPtuOutputTpmQuota}) ClearField(m);
+    }
     problems.erase(std::remove_if(problems.begin(), problems.end(), [f](const auto& p) { return p.first == f; }),
                    problems.end());
     Deployment& d = deployment;
+    if (auto* q = QuotaField(f)) q->reset();
     if (f == kDeployedModel) {
       d.deployed_model.clear();
       deployed_model_type.reset();
@@ -299,6 +405,7 @@ struct RecordBuilder {
       n->reset();
     } else if (auto* t = TimeField(d, f)) {
       t->reset();
+      *ZonelessFlag(d, f) = false;
     }
   }
 
@@ -325,21 +432,38 @@ struct RecordBuilder {
         if (AssignValidUtf8(v.text, *dst)) problems.emplace_back(f, "invalid UTF-8 replaced");
         return;
       }
-      case Kind::kNumber:
-        if (v.type != JsonType::kInteger && v.type != JsonType::kFloat) break;
-        *NumberField(d, f) = v.number;
+      case Kind::kNumber: {
+        std::optional<double> number;
+        if (v.type == JsonType::kInteger || v.type == JsonType::kFloat) {
+          number = v.number;
+        } else if (v.type == JsonType::kString) {
+          number = NumberFromString(v.text);  // the reference types rpm_limit as a String
+        }
+        if (!number) break;
+        if (auto* q = QuotaField(f)) {
+          *q = number;
+        } else {
+          *NumberField(d, f) = number;
+        }
         return;
+      }
+      case Kind::kObject:
+        break;  // an object opens at the next depth; any other value is wrong
       case Kind::kTime: {
         if (v.type != JsonType::kString) break;
-        if (const auto t = ParseApiTime(v.text)) {
+        bool had_zone = false;
+        if (const auto t = ParseApiTimeZoned(v.text, &had_zone)) {
           *TimeField(d, f) = *t;
+          *ZonelessFlag(d, f) = !had_zone;
         } else {
           problems.emplace_back(f, "invalid time " + Quote(v.text));
         }
         return;
       }
     }
-    std::string msg = kind == Kind::kNumber ? "expected a number, got " : "expected a string, got ";
+    std::string msg = kind == Kind::kNumber   ? "expected a number, got "
+                      : kind == Kind::kObject ? "expected an object, got "
+                                              : "expected a string, got ";
     msg += TypeName(v.type);
     problems.emplace_back(f, std::move(msg));
   }
@@ -466,6 +590,7 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
         }
         break;
       case 4: field_ = LookupField(key); break;
+      case 5: field_ = LookupPtuCapacityField(key); break;  // the only object read at depth 5
       default: break;
     }
     return true;
@@ -541,7 +666,8 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
         e.AddRecordProblem(e.NotObjectProblem(e.next_index++, v.type));
         break;
       }
-      case 4: record_.Set(field_, v); break;
+      case 4:
+      case 5: record_.Set(field_, v); break;
       default: break;
     }
     return true;
@@ -601,7 +727,15 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
         e.AddRecordProblem(e.NotObjectProblem(record_index_, t));
         break;
       }
-      case 5: record_.Set(field_, Scalar{t, {}, 0, {}}); break;
+      case 5:
+        if (field_ == kPtuCapacity && t == JsonType::kObject) {
+          record_.ClearField(kPtuCapacity);
+          field_ = kUnknownField;
+          return true;
+        }
+        record_.Set(field_, Scalar{t, {}, 0, {}});
+        break;
+      case 6: record_.Set(field_, Scalar{t, {}, 0, {}}); break;
       default: break;
     }
     skip_depth_ = depth_;
@@ -631,6 +765,7 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
       e.AddRecordProblem(std::move(p));
       return;
     }
+    r.ResolvePtuCapacity();
     if (!r.problems.empty()) {
       const std::string prefix = "deployment " + Quote(d.deployed_model) + ": field ";
       for (const auto& [field, message] : r.problems) {
@@ -763,6 +898,24 @@ Result<ApiError> ParseApiError(std::string_view body) {
 }
 
 std::optional<int64_t> ParseApiTime(std::string_view text) {
+  bool had_zone = false;
+  return ParseApiTimeZoned(text, &had_zone);
+}
+
+void ApplyApiTimeZone(std::vector<Deployment>& deployments, int offset_seconds) {
+  if (offset_seconds == 0) return;
+  for (Deployment& d : deployments) {
+    if (d.gmt_create && d.zoneless.gmt_create) *d.gmt_create -= offset_seconds;
+    if (d.gmt_modified && d.zoneless.gmt_modified) *d.gmt_modified -= offset_seconds;
+    if (d.pre_paid_gmt_expired && d.zoneless.pre_paid_gmt_expired) *d.pre_paid_gmt_expired -= offset_seconds;
+    d.zoneless = {};  // applied once only
+  }
+}
+
+namespace {
+
+std::optional<int64_t> ParseApiTimeZoned(std::string_view text, bool* had_zone) {
+  *had_zone = false;
   std::size_t pos = 0;
   const auto digits = [&](std::size_t count, int& out) {
     if (text.size() - pos < count) return false;
@@ -800,8 +953,9 @@ std::optional<int64_t> ParseApiTime(std::string_view text) {
     int oh = 0, om = 0;
     if (!digits(2, oh) || !literal(':') || !digits(2, om) || oh > 23 || om > 59) return std::nullopt;
     offset_seconds = sign * (oh * 3600 + om * 60);
-  } else {
-    literal('Z');
+    *had_zone = true;
+  } else if (literal('Z')) {
+    *had_zone = true;
   }
   if (pos != text.size()) return std::nullopt;
 
@@ -809,5 +963,7 @@ std::optional<int64_t> ParseApiTime(std::string_view text) {
   if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
   return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
 }
+
+}  // namespace
 
 }  // namespace dse::dashscope

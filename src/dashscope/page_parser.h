@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "dashscope/deployment.h"
@@ -49,5 +50,9 @@ Result<ApiError> ParseApiError(std::string_view body);
 // offset) -> Unix seconds; no zone means UTC. Out-of-range dates and times
 // (month 13, Feb 30, 24:00:00, second 60) give std::nullopt.
 std::optional<int64_t> ParseApiTime(std::string_view text);
+
+// Reads the zoneless times of `deployments` (see Deployment::zoneless) as
+// local times of a zone `offset_seconds` east of UTC (+08:00 is 28800).
+void ApplyApiTimeZone(std::vector<Deployment>& deployments, int offset_seconds);
 
 }  // namespace dse::dashscope

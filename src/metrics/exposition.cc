@@ -66,13 +66,15 @@ std::shared_ptr<const TailPrefix> TailPrefixFor(const std::string& tail) {
 }  // namespace
 
 std::shared_ptr<const DeploymentData> BuildDeploymentData(
-    std::string_view account, std::vector<dashscope::Deployment> deployments) {
+    std::string_view account, std::vector<dashscope::Deployment> deployments,
+    std::vector<StatusSince> status_since) {
   auto data = std::make_shared<DeploymentData>();
-  DeploymentFamilyText text = RenderDeploymentFamilies(account, deployments);
+  DeploymentFamilyText text = RenderDeploymentFamilies(account, deployments, status_since);
   for (size_t i = 0; i < kDeploymentFamilyCount; ++i) {
     data->families[i] = Compress(std::move(text[i]));
   }
   data->deployments = std::move(deployments);
+  data->status_since = std::move(status_since);
   return data;
 }
 

@@ -23,11 +23,14 @@ namespace dse::metrics {
 // lines per family, plain and compressed.
 struct DeploymentData {
   std::vector<dashscope::Deployment> deployments;
+  // Parallel to deployments, or empty when no status history was kept.
+  std::vector<StatusSince> status_since;
   std::array<CompressedText, kDeploymentFamilyCount> families;
 };
 
 std::shared_ptr<const DeploymentData> BuildDeploymentData(
-    std::string_view account, std::vector<dashscope::Deployment> deployments);
+    std::string_view account, std::vector<dashscope::Deployment> deployments,
+    std::vector<StatusSince> status_since = {});
 
 struct AccountSnapshot {
   AccountView view;  // view.deployments aliases data

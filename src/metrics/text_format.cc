@@ -18,8 +18,8 @@ std::string_view CutAtUtf8Boundary(std::string_view s, size_t max) {
 
 }  // namespace
 
-void AppendLabelValue(std::string& out, std::string_view value) {
-  value = CutAtUtf8Boundary(value, kMaxLabelValueBytes);
+void AppendLabelValue(std::string& out, std::string_view value, size_t max_bytes) {
+  value = CutAtUtf8Boundary(value, max_bytes);
   size_t start = 0;
   for (size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];

@@ -14,8 +14,8 @@ namespace dse::metrics {
 inline constexpr size_t kMaxLabelValueBytes = 256;
 
 // Appends `value` escaped for use inside a quoted label value (\\, \", \n),
-// cut to kMaxLabelValueBytes.
-void AppendLabelValue(std::string& out, std::string_view value);
+// cut to `max_bytes` at a UTF-8 boundary.
+void AppendLabelValue(std::string& out, std::string_view value, size_t max_bytes = kMaxLabelValueBytes);
 
 // Appends the shortest text that reads back as `value` ("1", "0.5", "NaN", "+Inf").
 void AppendValue(std::string& out, double value);

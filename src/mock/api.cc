@@ -519,9 +519,10 @@ void MockApi::GetState(const httplib::Request& req, httplib::Response& res) {
 }
 
 void MockApi::PostDeployments(const httplib::Request& req, httplib::Response& res) {
-  static const std::array<std::string, 10> kKnown = {"count",    "set",       "add",           "remove",
-                                                     "status",   "name",      "model_name",    "capacity",
-                                                     "ready_capacity", "base_capacity"};
+  static const std::array<std::string, 14> kKnown = {
+      "count",         "set",           "add",         "remove",        "status",
+      "name",          "model_name",    "capacity",    "ready_capacity", "base_capacity",
+      "fail_reason",   "pre_paid_gmt_expired_unix", "ptu_input_tpm", "ptu_output_tpm"};
   const FormFields fields = Fields(req);
   std::lock_guard lock(mu_);
   CountRequest(req);
@@ -549,14 +550,19 @@ void MockApi::PostDeployments(const httplib::Request& req, httplib::Response& re
   text("status", edit.status);
   text("name", edit.name);
   text("model_name", edit.model_name);
+  text("fail_reason", edit.fail_reason);
   for (auto [key, target] : {std::pair{"capacity", &edit.capacity}, std::pair{"ready_capacity", &edit.ready_capacity},
-                             std::pair{"base_capacity", &edit.base_capacity}}) {
+                             std::pair{"base_capacity", &edit.base_capacity},
+                             std::pair{"pre_paid_gmt_expired_unix", &edit.pre_paid_expires_at},
+                             std::pair{"ptu_input_tpm", &edit.ptu_input_tpm},
+                             std::pair{"ptu_output_tpm", &edit.ptu_output_tpm}}) {
     if (!number(key, *target)) {
       return AdminError(res, 400, std::string("field ") + key + ": expected a non-negative integer");
     }
   }
   const bool has_edit = edit.status || edit.name || edit.model_name || edit.capacity || edit.ready_capacity ||
-                        edit.base_capacity;
+                        edit.base_capacity || edit.fail_reason || edit.pre_paid_expires_at || edit.ptu_input_tpm ||
+                        edit.ptu_output_tpm;
 
   Status status = Status::Ok();
   if (const std::string* count = Field(fields, "count")) {

@@ -69,6 +69,8 @@ Admin endpoints:
   GET    /mock/state
   POST   /mock/deployments  count=N | set=ID [fields] | add=ID [fields] | remove=ID
                             fields: status= capacity= ready_capacity= base_capacity= name= model_name=
+                                    fail_reason= (kept while FAILED; empty removes it)
+                                    pre_paid_gmt_expired_unix= ptu_input_tpm= ptu_output_tpm=
   POST   /mock/faults       kind=K [times=N (0 = until cleared)] [page=N] [kind fields]
                             http (status= code= message= retry_after=), html (status=),
                             delay (ms=), truncate (bytes=), oversize (bytes=), deep (depth=),

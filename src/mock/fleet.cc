@@ -104,6 +104,9 @@ Fleet::Entry Fleet::Generate(size_t index, int64_t start_tick) const {
     case 3: e.role = Role::kStopped; break;
     case 5: e.role = Role::kFails; break;
     case 7: e.role = Role::kAutoscaled; break;
+    case 12: e.role = Role::kDeploying; break;
+    case 13: e.role = Role::kPrepaidCreated; break;
+    case 14: e.role = Role::kScaling; break;
     default: e.role = Role::kSteady; break;
   }
 
@@ -167,6 +170,20 @@ Fleet::Entry Fleet::Generate(size_t index, int64_t start_tick) const {
   }
   d.status = e.role == Role::kStopped ? "STOPPED" : "RUNNING";
   d.ready_capacity = e.role == Role::kStopped ? 0 : d.capacity;
+
+  // Second-release fields: from the index only, after every draw above.
+  d.rpm_limit_as_string = d.rpm_limit.has_value() && index % 6 == 4;
+  if (d.ptu_capacity) {
+    constexpr int64_t kYear = 365 * kDay;
+    d.pre_paid_expires_at = d.created_at + (5 + static_cast<int64_t>(index % 4)) * kYear;
+    const bool fast = index % 8 == 1;
+    d.ptu_service_tier = fast ? "ptu_fast" : "ptu_default";
+    d.overflow_strategy = fast ? "enable" : "disable";
+  }
+  if (e.role == Role::kScaling) {
+    d.capacity = 2 * d.base_capacity;
+    d.ready_capacity = d.capacity;
+  }
   return e;
 }
 
@@ -204,7 +221,33 @@ Deployment Fleet::View(const Entry& entry) const {
       if (age >= 4) {
         d.status = "FAILED";
         d.ready_capacity = 0;
+        d.fail_reason = "Insufficient resource: no free capacity for " + d.model_name + " in this region";
         changed_at(4);
+      }
+      break;
+    case Role::kDeploying:
+      if (age < 3) {
+        d.status = "DEPLOYING";
+        d.ready_capacity = 0;
+      } else {
+        changed_at(3);
+      }
+      break;
+    case Role::kPrepaidCreated:
+      if (age < 6) {
+        d.status = age < 3 ? "WAIT_PRE_PAID_BILLING_TO_DEPLOYING" : "DEPLOYING";
+        d.ready_capacity = 0;
+        if (age >= 3) changed_at(3);
+      } else {
+        changed_at(6);
+      }
+      break;
+    case Role::kScaling:
+      if (age < 6) {
+        d.status = "SCALING";
+        d.ready_capacity = c / 2;
+      } else {
+        changed_at(6);
       }
       break;
     case Role::kAutoscaled: {
@@ -247,6 +290,7 @@ Status CheckEdit(const DeploymentEdit& edit) {
   if (!non_negative(edit.ready_capacity)) return Error{"ready_capacity must not be negative"};
   if (!non_negative(edit.base_capacity)) return Error{"base_capacity must not be negative"};
   if (edit.status && edit.status->empty()) return Error{"status must not be empty"};
+  if (edit.fail_reason && edit.fail_reason->size() > 4096) return Error{"fail_reason must be at most 4096 bytes"};
   return Status::Ok();
 }
 
@@ -257,6 +301,19 @@ void ApplyEdit(const DeploymentEdit& edit, Deployment& d) {
   if (edit.capacity) d.capacity = *edit.capacity;
   if (edit.ready_capacity) d.ready_capacity = *edit.ready_capacity;
   if (edit.base_capacity) d.base_capacity = *edit.base_capacity;
+  // A reason belongs to a failure: a new status drops the old one.
+  if (edit.status && *edit.status != "FAILED") d.fail_reason.reset();
+  if (edit.fail_reason) {
+    d.fail_reason = *edit.fail_reason;
+    if (d.fail_reason->empty()) d.fail_reason.reset();
+  }
+  if (edit.pre_paid_expires_at) d.pre_paid_expires_at = *edit.pre_paid_expires_at;
+  if (edit.ptu_input_tpm || edit.ptu_output_tpm) {
+    PtuCapacity ptu = d.ptu_capacity.value_or(PtuCapacity{});
+    if (edit.ptu_input_tpm) ptu.input_tpm = *edit.ptu_input_tpm;
+    if (edit.ptu_output_tpm) ptu.output_tpm = *edit.ptu_output_tpm;
+    d.ptu_capacity = ptu;
+  }
 }
 
 }  // namespace

@@ -24,16 +24,30 @@
 //                         ticks 30-32 UPDATING at 2C with ready C; ticks 33-59
 //                         RUNNING at 2C; at tick 60 back to C with ready C at
 //                         once (scaling down needs no warm-up), and so on. gmt_modified = the last of those edges.
+//   index 12 deploying:   DEPLOYING (a status outside the seven) with
+//                         ready_capacity 0 at ticks 0-2; RUNNING from tick 3.
+//   index 13 prepaid PTU: WAIT_PRE_PAID_BILLING_TO_DEPLOYING at ticks 0-2,
+//                         DEPLOYING at ticks 3-5 (ready 0), RUNNING from 6.
+//   index 14 scaling:     SCALING at ticks 0-5 with ready_capacity C of 2C;
+//                         RUNNING at 2C from tick 6.
 //   all others (0, 4, 6, 8, ...): RUNNING with ready_capacity = capacity.
 //
 // The default fleet (12) therefore has at tick 0: 1 PENDING, 1 STOPPED and 10
 // RUNNING; at tick 4 or later: 1 FAILED, 1 STOPPED and 10 RUNNING (index 2
-// UPDATING during ticks 3-5).
+// UPDATING during ticks 3-5). Indexes 12-14 (the demo runs 16) add the
+// statuses outside the seven.
 //
 // FIELD RULES by index i: plan is "mu" when i%4==0 (with model_unit_spec),
 // "ptu" when i%4==1 (with ptu_capacity, charge_type pre_paid), "lora" when
 // i%4==2 (a fine-tuned model_name on an open base_model), absent when i%4==3;
-// name is present unless i%3==2; rpm_limit/tpm_limit present when i%2==0.
+// name is present unless i%3==2; rpm_limit/tpm_limit present when i%2==0,
+// rpm_limit sent as a JSON string (the reference types it String) when
+// i%6==4. PTU deployments are prepaid: pre_paid_gmt_expired 5 + i%4 years
+// after gmt_create (so the demo never looks expiring against the wall
+// clock), ptu_service_tier ptu_fast when i%8==1 else ptu_default,
+// overflow_strategy enable when i%8==1 else disable. A FAILED index 5 gives a
+// fail_reason. None of these draw from the seed's stream, so ids and values
+// of the first release stay as they were.
 // Ids look like "<base_model>-<8 hex>-mock<i+1, 3 digits or more>"; the hex,
 // models, capacities and dates come from the seed.
 //
@@ -84,6 +98,11 @@ struct Deployment {
   std::optional<int64_t> rpm_limit;
   std::optional<int64_t> tpm_limit;
   std::optional<PtuCapacity> ptu_capacity;
+  bool rpm_limit_as_string = false;
+  std::optional<int64_t> pre_paid_expires_at;  // Unix seconds, rendered as pre_paid_gmt_expired
+  std::optional<std::string> ptu_service_tier;
+  std::optional<std::string> overflow_strategy;
+  std::optional<std::string> fail_reason;
   std::string creator;
   std::string modifier;
 };
@@ -96,6 +115,10 @@ struct DeploymentEdit {
   std::optional<int64_t> capacity;
   std::optional<int64_t> ready_capacity;
   std::optional<int64_t> base_capacity;
+  std::optional<std::string> fail_reason;  // "" removes it
+  std::optional<int64_t> pre_paid_expires_at;  // Unix seconds (wall-clock tests need a real date)
+  std::optional<int64_t> ptu_input_tpm;        // either makes it a PTU deployment
+  std::optional<int64_t> ptu_output_tpm;
 };
 
 struct FleetOptions {
@@ -130,7 +153,9 @@ class Fleet {
   Status Remove(std::string_view deployed_model);
 
  private:
-  enum class Role { kSteady, kCreated, kScaleUp, kStopped, kFails, kAutoscaled, kPinned };
+  enum class Role {
+    kSteady, kCreated, kScaleUp, kStopped, kFails, kAutoscaled, kDeploying, kPrepaidCreated, kScaling, kPinned
+  };
 
   struct Entry {
     Deployment base;  // the deployment before its role is applied

@@ -28,7 +28,8 @@ void WriteDeployment(JsonWriter& w, const Deployment& d, size_t position, size_t
   w.Key("base_model").String(d.base_model);
   w.Key("base_capacity").Int(d.base_capacity);
   if (mutated(0)) {
-    w.Key("capacity").String(std::to_string(d.capacity));
+    // Not a numeric string: those are numbers since the second release.
+    w.Key("capacity").String(std::to_string(d.capacity) + " units");
   } else {
     w.Key("capacity").Int(d.capacity);
   }
@@ -37,7 +38,11 @@ void WriteDeployment(JsonWriter& w, const Deployment& d, size_t position, size_t
   w.Key("charge_type").String(d.charge_type);
   if (d.plan) w.Key("plan").String(*d.plan);
   if (d.model_unit_spec) w.Key("model_unit_spec").String(*d.model_unit_spec);
-  if (d.rpm_limit) w.Key("rpm_limit").Int(*d.rpm_limit);
+  if (d.rpm_limit && d.rpm_limit_as_string) {
+    w.Key("rpm_limit").String(std::to_string(*d.rpm_limit));
+  } else if (d.rpm_limit) {
+    w.Key("rpm_limit").Int(*d.rpm_limit);
+  }
   if (d.tpm_limit) w.Key("tpm_limit").Int(*d.tpm_limit);
   if (d.ptu_capacity) {
     w.Key("ptu_capacity").BeginObject();
@@ -45,6 +50,10 @@ void WriteDeployment(JsonWriter& w, const Deployment& d, size_t position, size_t
     w.Key("output_tpm").Int(d.ptu_capacity->output_tpm);
     w.EndObject();
   }
+  if (d.pre_paid_expires_at) w.Key("pre_paid_gmt_expired").String(FormatApiTime(*d.pre_paid_expires_at));
+  if (d.ptu_service_tier) w.Key("ptu_service_tier").String(*d.ptu_service_tier);
+  if (d.overflow_strategy) w.Key("overflow_strategy").String(*d.overflow_strategy);
+  if (d.fail_reason) w.Key("fail_reason").String(*d.fail_reason);
   w.Key("creator").String(d.creator);
   w.Key("modifier").String(d.modifier);
   w.EndObject();

@@ -60,7 +60,7 @@ struct PollerTest : ::testing::Test {
   FakeFetcher* fetcher = nullptr;
   std::unique_ptr<AccountPoller> poller;
 
-  void Make(PollSettings settings = {}) {
+  void Make(PollSettings settings = {}, int api_time_zone_seconds = 0) {
     metrics::AccountView v;
     v.name = "a";
     store.SetAccounts({v});
@@ -69,6 +69,7 @@ struct PollerTest : ::testing::Test {
     config::Account account;
     account.name = "a";
     account.base_url = "http://127.0.0.1:1";
+    account.api_time_zone_seconds = api_time_zone_seconds;
     settings.list.max_retries = 0;
     poller = std::make_unique<AccountPoller>(account, settings, metrics, store, clock, std::move(f));
   }
@@ -94,6 +95,86 @@ TEST_F(PollerTest, FailedPollKeepsLastGoodDataAndSetsUpToZero) {
   EXPECT_TRUE(Has(R"(dashscope_poll_failures_total{account="a"} 1)"));
   EXPECT_TRUE(Has(R"(dashscope_last_successful_poll_timestamp_seconds{account="a"} 1800000000)"));
   EXPECT_EQ(store.Accounts()[0]->view.last_error, "page 1: HTTP 401 InvalidApiKey");
+}
+
+// One deployment "m1" in `status`, modified at `gmt_modified` (API time).
+dashscope::RequestOutcome WithStatus(std::string status, std::optional<int64_t> gmt_modified = std::nullopt) {
+  auto o = Good({"m1"});
+  o.page.deployments[0].status = std::move(status);
+  o.page.deployments[0].gmt_modified = gmt_modified;
+  o.page.deployments[0].zoneless.gmt_modified = gmt_modified.has_value();
+  return o;
+}
+
+constexpr char kChanged[] = R"(dashscope_deployment_status_changed_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} )";
+constexpr char kChanges[] = R"(dashscope_deployment_status_changes_total{account="a",workspace_id="",deployed_model="m1"} )";
+
+TEST_F(PollerTest, StatusChangesAreFollowedAcrossPollsAndFailedPolls) {
+  Make();
+  fetcher->serve = [](int64_t) { return WithStatus("PENDING", 1'799'999'000); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(std::string(kChanged) + "1799999000"));  // first seen: its gmt_modified
+  EXPECT_TRUE(Has(std::string(kChanges) + "0"));
+  clock.Advance(60s);
+  fetcher->serve = [](int64_t) { return WithStatus("DEPLOYING", 1'800'000'030); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(std::string(kChanged) + "1800000060"));  // seen changing at this poll
+  EXPECT_TRUE(Has(std::string(kChanges) + "1"));
+  EXPECT_TRUE(Has(R"(dashscope_deployment_unexpected_status_info{account="a",workspace_id="",deployed_model="m1",raw_status="DEPLOYING"} 1)"));
+  clock.Advance(60s);
+  fetcher->serve = [](int64_t) { return Bad("InternalError"); };
+  EXPECT_FALSE(poller->PollOnce().ok);
+  clock.Advance(60s);
+  fetcher->serve = [](int64_t) { return WithStatus("RUNNING", 1'800'000'150); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(std::string(kChanged) + "1800000180"));
+  EXPECT_TRUE(Has(std::string(kChanges) + "2"));
+  EXPECT_EQ(Text().find("dashscope_deployment_unexpected_status_info{"), std::string::npos);
+  clock.Advance(60s);
+  ASSERT_TRUE(poller->PollOnce().ok);  // same status: nothing moves
+  EXPECT_TRUE(Has(std::string(kChanged) + "1800000180"));
+  EXPECT_TRUE(Has(std::string(kChanges) + "2"));
+}
+
+TEST_F(PollerTest, ApiTimeZoneAppliesToTheApisTimes) {
+  Make({}, 8 * 3600);  // +08:00
+  // 08:00 later than the poll in UTC, but the same instant in +08:00.
+  fetcher->serve = [](int64_t) { return WithStatus("RUNNING", 1'800'000'000 + 8 * 3600 - 100); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(R"(dashscope_deployment_modified_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} 1799999900)"));
+  EXPECT_TRUE(Has(std::string(kChanged) + "1799999900"));
+}
+
+TEST_F(PollerTest, AFutureGmtModifiedIsTakenAsNowForTheStatusChange) {
+  Make();  // the same time read as UTC lies in the future: taken as the poll's time
+  fetcher->serve = [](int64_t) { return WithStatus("RUNNING", 1'800'000'000 + 8 * 3600 - 100); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(R"(dashscope_deployment_modified_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} 1800028700)"));
+  EXPECT_TRUE(Has(std::string(kChanged) + "1800000000"));
+}
+
+TEST_F(PollerTest, StatusHistoryCarriesOverToTheNextPollerOfTheAccount) {
+  Make();
+  fetcher->serve = [](int64_t) { return WithStatus("PENDING", 1'799'999'000); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  clock.Advance(60s);
+  fetcher->serve = [](int64_t) { return WithStatus("RUNNING"); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  // A reload replaces the poller; the new one starts from what the store holds.
+  poller.reset();
+  auto f = std::make_unique<FakeFetcher>();
+  fetcher = f.get();
+  config::Account account;
+  account.name = "a";
+  account.base_url = "http://127.0.0.1:1";
+  PollSettings settings;
+  settings.list.max_retries = 0;
+  poller = std::make_unique<AccountPoller>(account, settings, metrics, store, clock, std::move(f));
+  clock.Advance(60s);
+  fetcher->serve = [](int64_t) { return WithStatus("RUNNING"); };
+  ASSERT_TRUE(poller->PollOnce().ok);
+  EXPECT_TRUE(Has(std::string(kChanged) + "1800000060"));
+  EXPECT_TRUE(Has(std::string(kChanges) + "1"));
 }
 
 TEST_F(PollerTest, DataOlderThanMaxStalenessIsDropped) {

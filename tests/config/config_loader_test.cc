@@ -343,7 +343,7 @@ TEST(ConfigLoaderErrorTest, UnknownAccountKey) {
   EXPECT_EQ(
       ErrorOf("accounts:\n  - name: a\n    region: intl\n"),
       "cfg.yml:3:5: accounts[0].region: unknown key; allowed: name, base_url, api_key_env, api_key_file, "
-      "workspace, proxy_url, tls_config");
+      "workspace, proxy_url, tls_config, api_time_zone");
 }
 
 TEST(ConfigLoaderErrorTest, LiteralApiKeyRefused) {
@@ -595,6 +595,29 @@ TEST(ConfigLoaderErrorTest, WorkspaceWithSpace) {
 TEST(ConfigLoaderErrorTest, WorkspaceNotAString) {
   EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    workspace: {id: x}\n"),
             "cfg.yml:3:16: accounts[0].workspace: want a string, got a map");
+}
+
+TEST(ConfigLoaderTest, ApiTimeZone) {
+  EXPECT_EQ(Load(kOneAccount).accounts.at(0).api_time_zone_seconds, 0);  // UTC unless set
+  EXPECT_EQ(Load("accounts:\n  - name: a\n    api_time_zone: \"+08:00\"\n").accounts.at(0).api_time_zone_seconds,
+            8 * 3600);
+  EXPECT_EQ(Load("accounts:\n  - name: a\n    api_time_zone: -05:30\n").accounts.at(0).api_time_zone_seconds,
+            -(5 * 3600 + 30 * 60));
+  EXPECT_EQ(Load("accounts:\n  - name: a\n    api_time_zone: \"+14:00\"\n").accounts.at(0).api_time_zone_seconds,
+            14 * 3600);
+  EXPECT_EQ(Load("accounts:\n  - name: a\n    api_time_zone: \"-00:00\"\n").accounts.at(0).api_time_zone_seconds, 0);
+}
+
+TEST(ConfigLoaderErrorTest, ApiTimeZoneNotAnOffset) {
+  for (const char* bad : {"UTC", "+8", "+0800", "+08:60", "+14:30", "-12:01", "08:00", "+08:00 ", "Asia/Shanghai"}) {
+    EXPECT_EQ(ErrorOf(std::string("accounts:\n  - name: a\n    api_time_zone: \"") + bad + "\"\n"),
+              std::string("cfg.yml:3:20: accounts[0].api_time_zone: want a UTC offset from -12:00 to +14:00 such as "
+                          "\"+08:00\", got \"") +
+                  bad + "\"")
+        << bad;
+  }
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    api_time_zone: [\"+08:00\"]\n"),
+            "cfg.yml:3:20: accounts[0].api_time_zone: want a string, got a list");
 }
 
 // --- Key sources ----------------------------------------------------------

@@ -158,7 +158,6 @@ TEST(ParseDeploymentPage, WrongTypesAreLeftOutAndNamed) {
   EXPECT_THAT(page.problems, ElementsAre("field output.page_no: expected an integer, got string",
                                          "field output.page_size: expected an integer, got float",
                                          // deployed_model comes after these fields, yet names them.
-                                         "deployment \"emo-1\": field capacity: expected a number, got string",
                                          "deployment \"emo-1\": field status: expected a string, got number",
                                          "deployment \"emo-1\": field name: expected a string, got object",
                                          "deployment \"emo-1\": field model_name: expected a string, got array",
@@ -172,7 +171,7 @@ TEST(ParseDeploymentPage, WrongTypesAreLeftOutAndNamed) {
   const Deployment& a = page.deployments[0];
   EXPECT_EQ(a.deployed_model, "emo-1");
   EXPECT_EQ(a.workspace_id, "llm-abc");
-  EXPECT_EQ(a.capacity, std::nullopt);
+  EXPECT_EQ(a.capacity, 2.0);  // "2": a numeric string is a number
   EXPECT_EQ(a.status, std::nullopt);
   EXPECT_EQ(a.name, std::nullopt);
   EXPECT_EQ(a.model_name, std::nullopt);
@@ -669,6 +668,143 @@ TEST(ParseApiTime, RejectsMalformedAndOutOfRange) {
   }
 }
 
+// --------------------------------------------------------------- second-release fields
+
+TEST(ParseDeploymentPage, EveryFieldOfTheReference) {
+  const DeploymentPage page = MustParse(ReadFixture("list_every_field.json"));
+  EXPECT_THAT(page.problems, IsEmpty());
+  ASSERT_EQ(page.deployments.size(), 5u);
+
+  const Deployment& ptu = page.deployments[0];
+  EXPECT_EQ(ptu.rpm_limit, 600.0);  // a String in the reference
+  EXPECT_EQ(ptu.tpm_limit, 2000000.0);
+  EXPECT_EQ(ptu.ptu_input_tpm, 1000000.0);
+  EXPECT_EQ(ptu.ptu_output_tpm, 200000.0);
+  EXPECT_EQ(ptu.pre_paid_gmt_expired, 1752750038);  // 2025-07-17T11:00:38Z
+  EXPECT_EQ(ptu.ptu_service_tier, "ptu_fast");
+  EXPECT_EQ(ptu.overflow_strategy, "enable");
+  EXPECT_EQ(ptu.model_unit_spec, std::nullopt);
+  EXPECT_EQ(ptu.fail_reason, std::nullopt);
+
+  const Deployment& quota = page.deployments[1];
+  EXPECT_EQ(quota.status, "WAIT_PRE_PAID_BILLING_TO_DEPLOYING");  // raw, as sent
+  EXPECT_EQ(quota.ptu_input_tpm, 500000.0);
+  EXPECT_EQ(quota.ptu_output_tpm, 100000.0);
+  EXPECT_EQ(quota.ptu_service_tier, "ptu_default");
+  EXPECT_EQ(quota.overflow_strategy, "disable");
+
+  const Deployment& mu = page.deployments[2];
+  EXPECT_EQ(mu.model_unit_spec, "mu.standard.2x");
+  EXPECT_EQ(mu.fail_reason, "Insufficient resources in the region; try a smaller capacity.");
+  EXPECT_EQ(mu.capacity, 4.0);
+  EXPECT_EQ(mu.ready_capacity, 0.0);
+  EXPECT_EQ(mu.ptu_input_tpm, std::nullopt);  // absent is absent, never 0
+  EXPECT_EQ(mu.pre_paid_gmt_expired, std::nullopt);
+
+  const Deployment& beside = page.deployments[3];
+  EXPECT_EQ(beside.status, "SCALING");
+  EXPECT_EQ(beside.base_capacity, 1.5);
+  EXPECT_EQ(beside.ptu_input_tpm, 300000.0);  // input_tpm_quota beside ptu_capacity
+  EXPECT_EQ(beside.ptu_output_tpm, 60000.0);
+}
+
+TEST(ParseDeploymentPage, NumericStringsAreNumbers) {
+  const DeploymentPage page = MustParse(Page(
+      R"({"deployed_model":"a","capacity":"2","base_capacity":"0.5","ready_capacity":"-1",)"
+      R"("rpm_limit":"6e1","tpm_limit":"1E+3"})"));
+  EXPECT_THAT(page.problems, IsEmpty());
+  ASSERT_EQ(page.deployments.size(), 1u);
+  const Deployment& d = page.deployments[0];
+  EXPECT_EQ(d.capacity, 2.0);
+  EXPECT_EQ(d.base_capacity, 0.5);
+  EXPECT_EQ(d.ready_capacity, -1.0);
+  EXPECT_EQ(d.rpm_limit, 60.0);
+  EXPECT_EQ(d.tpm_limit, 1000.0);
+}
+
+TEST(ParseDeploymentPage, StringsThatAreNotDecimalNumbersAreWrongTypes) {
+  for (const char* bad : {"", " 1", "1 ", "+1", "0x10", "1,000", "1.", ".5", "01", "inf", "nan", "NaN",
+                          "1e", "1e400", "sixty", "60rpm"}) {
+    const DeploymentPage page =
+        MustParse(Page(std::string(R"({"deployed_model":"a","rpm_limit":")") + bad + "\"}"));
+    EXPECT_THAT(page.problems, ElementsAre("deployment \"a\": field rpm_limit: expected a number, got string"))
+        << bad;
+    ASSERT_EQ(page.deployments.size(), 1u);
+    EXPECT_EQ(page.deployments[0].rpm_limit, std::nullopt) << bad;
+  }
+}
+
+TEST(ParseDeploymentPage, PtuSpellingsAndPrecedence) {
+  // The plain name wins over its quota spelling, inside ptu_capacity wins over beside it.
+  const DeploymentPage page = MustParse(Page(
+      R"({"deployed_model":"a","input_tpm_quota":3,"output_tpm_quota":30,)"
+      R"("ptu_capacity":{"input_tpm_quota":2,"input_tpm":1,"output_tpm_quota":20}},)"
+      R"({"deployed_model":"b","output_tpm_quota":40},)"
+      R"({"deployed_model":"c","ptu_capacity":{"input_tpm":1},"ptu_capacity":{"output_tpm":2}})"));
+  EXPECT_THAT(page.problems, IsEmpty());
+  ASSERT_EQ(page.deployments.size(), 3u);
+  EXPECT_EQ(page.deployments[0].ptu_input_tpm, 1.0);
+  EXPECT_EQ(page.deployments[0].ptu_output_tpm, 20.0);
+  EXPECT_EQ(page.deployments[1].ptu_input_tpm, std::nullopt);
+  EXPECT_EQ(page.deployments[1].ptu_output_tpm, 40.0);
+  // A later ptu_capacity replaces the earlier one whole.
+  EXPECT_EQ(page.deployments[2].ptu_input_tpm, std::nullopt);
+  EXPECT_EQ(page.deployments[2].ptu_output_tpm, 2.0);
+}
+
+TEST(ParseDeploymentPage, NewFieldsWithWrongTypesAreNamed) {
+  const DeploymentPage page = MustParse(Page(
+      R"({"deployed_model":"a","ptu_capacity":"1000","pre_paid_gmt_expired":1752750038,)"
+      R"("ptu_service_tier":1,"overflow_strategy":true,"model_unit_spec":["x"],"fail_reason":{"m":"x"},)"
+      R"("input_tpm_quota":false},)"
+      R"({"deployed_model":"b","ptu_capacity":{"input_tpm":"lots","output_tpm":[1],"unknown":{"x":1}},)"
+      R"("pre_paid_gmt_expired":"next month"})"));
+  EXPECT_THAT(page.problems,
+              ElementsAre("deployment \"a\": field ptu_capacity: expected an object, got string",
+                          "deployment \"a\": field pre_paid_gmt_expired: expected a string, got number",
+                          "deployment \"a\": field ptu_service_tier: expected a string, got number",
+                          "deployment \"a\": field overflow_strategy: expected a string, got boolean",
+                          "deployment \"a\": field model_unit_spec: expected a string, got array",
+                          "deployment \"a\": field fail_reason: expected a string, got object",
+                          "deployment \"a\": field input_tpm_quota: expected a number, got boolean",
+                          "deployment \"b\": field ptu_capacity.input_tpm: expected a number, got string",
+                          "deployment \"b\": field ptu_capacity.output_tpm: expected a number, got array",
+                          "deployment \"b\": field pre_paid_gmt_expired: invalid time \"next month\""));
+  ASSERT_EQ(page.deployments.size(), 2u);
+  for (const Deployment& d : page.deployments) {
+    EXPECT_EQ(d.ptu_input_tpm, std::nullopt);
+    EXPECT_EQ(d.ptu_output_tpm, std::nullopt);
+    EXPECT_EQ(d.pre_paid_gmt_expired, std::nullopt);
+    EXPECT_EQ(d.ptu_service_tier, std::nullopt);
+    EXPECT_EQ(d.fail_reason, std::nullopt);
+  }
+}
+
+TEST(ParseDeploymentPage, NullNewFieldsAreAbsent) {
+  const DeploymentPage page = MustParse(Page(
+      R"({"deployed_model":"a","ptu_capacity":null,"pre_paid_gmt_expired":null,"fail_reason":null,)"
+      R"("model_unit_spec":null,"ptu_capacity":{"input_tpm":null}})"));
+  EXPECT_THAT(page.problems, IsEmpty());
+  ASSERT_EQ(page.deployments.size(), 1u);
+  EXPECT_EQ(page.deployments[0].ptu_input_tpm, std::nullopt);
+  EXPECT_EQ(page.deployments[0].fail_reason, std::nullopt);
+  EXPECT_EQ(page.deployments[0].model_unit_spec, std::nullopt);
+}
+
+TEST(ApplyApiTimeZone, ShiftsOnlyTheTimesThatCameWithoutAZone) {
+  DeploymentPage page = MustParse(Page(
+      R"({"deployed_model":"a","gmt_create":"2025-06-17T19:00:00","gmt_modified":"2025-06-17T11:00:00Z",)"
+      R"("pre_paid_gmt_expired":"2025-07-17T08:00:00"})"));
+  ASSERT_EQ(page.deployments.size(), 1u);
+  ApplyApiTimeZone(page.deployments, 8 * 3600);  // +08:00
+  const Deployment& d = page.deployments[0];
+  EXPECT_EQ(d.gmt_create, 1750158000);    // 2025-06-17T11:00:00Z
+  EXPECT_EQ(d.gmt_modified, 1750158000);  // had a zone: unchanged
+  EXPECT_EQ(d.pre_paid_gmt_expired, 1752710400);  // 2025-07-17T00:00:00Z
+  ApplyApiTimeZone(page.deployments, 8 * 3600);   // once only
+  EXPECT_EQ(d.gmt_create, 1750158000);
+}
+
 // --------------------------------------------------------------- robustness
 
 const std::vector<std::string> kAllFixtures = {
@@ -683,6 +819,7 @@ const std::vector<std::string> kAllFixtures = {
     "gateway_502.html",
     "list_truncated.json",
     "list_page_of_200.json",
+    "list_every_field.json",
 };
 
 bool IsValidUtf8(const std::string& s) {

@@ -180,6 +180,16 @@ def check_required(by_type, exprs):
     check(find(exprs, ("timeseries",), r"histogram_quantile\(.*dashscope_api_request_duration_seconds_bucket"),
           "no latency timeseries from the histogram")
     check(find(exprs, ("timeseries",), r"dashscope_poll_duration_seconds"), "no poll duration timeseries")
+    # Second release: time in status, prepaid expiries, PTU capacity beside ready capacity.
+    check(find(exprs, ("bargauge", "table", "stat"),
+               r"time\(\) - max by \([^)]*\) \(dashscope_deployment_status_changed_timestamp_seconds"),
+          "no time-in-status panel")
+    check(find(exprs, ("bargauge", "table", "stat"), r"dashscope_deployment_prepaid_expiry_timestamp_seconds\{.*- time\(\)"),
+          "no upcoming prepaid expiries panel")
+    ptu = find(exprs, ("timeseries",), r"dashscope_deployment_ptu_input_tpm\{")
+    check(ptu and any("dashscope_deployment_ready_capacity{" in t.get("expr", "")
+                      for t in ptu[0][0].get("targets", [])),
+          "no timeseries of PTU capacity next to ready capacity")
     check(find(exprs, ("timeseries", "stat"), r"time\(\) - .*dashscope_last_successful_poll_timestamp_seconds"),
           "no data age panel")
 

@@ -15,6 +15,7 @@ REQUIRED_DEFAULT = {
     "DashscopeDeploymentCapacityNotReady", "DashscopeDeploymentVanished",
     "DashscopeExporterPollFailing", "DashscopeExporterDataStale",
     "DashscopeExporterDown", "DashscopeApiThrottled", "DashscopeApiAuthErrors",
+    "DashscopeDeploymentFlapping", "DashscopeDeploymentPrepaidExpiring",
 }
 REQUIRED_OPTIONAL = {"DashscopeDeploymentStopped"}
 SEVERITIES = {"critical", "warning", "info"}
@@ -66,9 +67,12 @@ def main(root):
             if not name:
                 err("%s: recording rule %r: only alerts are expected" % (where, rule.get("record")))
                 continue
-            if name in seen:
+            # One alert name may come in severity tiers (warning, then
+            # critical), never twice with the same severity.
+            tier = (name, (rule.get("labels") or {}).get("severity"))
+            if tier in seen:
                 err("%s: duplicate alert %s" % (where, name))
-            seen.add(name)
+            seen.add(tier)
             if not re.match(r"^Dashscope[A-Z][A-Za-z]+$", name):
                 err("%s: alert name %s does not follow DashscopeXxx" % (where, name))
             expr = rule.get("expr", "")

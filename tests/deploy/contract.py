@@ -14,6 +14,14 @@ DEPLOYMENT_METRICS = {
     "dashscope_deployment_modified_timestamp_seconds",
     "dashscope_deployment_limit_requests_per_minute",
     "dashscope_deployment_limit_tokens_per_minute",
+    # second release
+    "dashscope_deployment_unexpected_status_info",
+    "dashscope_deployment_failure_info",
+    "dashscope_deployment_status_changed_timestamp_seconds",
+    "dashscope_deployment_status_changes_total",
+    "dashscope_deployment_ptu_input_tpm",
+    "dashscope_deployment_ptu_output_tpm",
+    "dashscope_deployment_prepaid_expiry_timestamp_seconds",
 }
 
 ACCOUNT_METRICS = {
@@ -50,6 +58,8 @@ LABELS = {
     "account", "workspace_id", "deployed_model", "status", "name", "model_name",
     "base_model", "plan", "charge_type", "code", "version", "revision", "le",
     "job", "instance",
+    # second release
+    "raw_status", "reason", "model_unit_spec", "ptu_service_tier", "overflow_strategy",
 }
 
 FLAGS = {

@@ -143,7 +143,8 @@ class Stack:
                 if rule.get("health") not in ("ok", "unknown"):
                     failures.append("rule %s: health %s: %s" % (rule["name"], rule.get("health"),
                                                                 rule.get("lastError")))
-                out[rule["name"]] = [a["labels"] for a in rule.get("alerts", [])]
+                # One name may be several rules (severity tiers).
+                out.setdefault(rule["name"], []).extend(a["labels"] for a in rule.get("alerts", []))
         return out
 
     def query(self, expr):
@@ -173,13 +174,22 @@ def main(root, exporter, mock, work):
     stack = Stack(root, exporter, mock, work)
     ok, failed = "e2e-ok", "e2e-failed"
     stack.mock_post("deployments", add=ok, status="RUNNING", capacity=2, ready_capacity=2, base_capacity=1)
-    stack.mock_post("deployments", add=failed, status="FAILED", capacity=1, ready_capacity=0, base_capacity=1)
+    stack.mock_post("deployments", add=failed, status="FAILED", capacity=1, ready_capacity=0, base_capacity=1,
+                    fail_reason="Insufficient resource")
     stack.mock_post("deployments", add="e2e-pending", status="PENDING", capacity=1, ready_capacity=0, base_capacity=1)
     stack.mock_post("deployments", add="e2e-short", status="RUNNING", capacity=4, ready_capacity=1, base_capacity=1)
     stack.mock_post("deployments", add="e2e-stopped", status="STOPPED", capacity=1, ready_capacity=0, base_capacity=1)
+    # Second release: a status outside the seven, a PTU deployment whose
+    # prepaid period ends in an hour (wall clock: the alert compares with
+    # time()), and one whose status is about to flap.
+    stack.mock_post("deployments", add="e2e-odd", status="SCALING", capacity=2, ready_capacity=1, base_capacity=1)
+    stack.mock_post("deployments", add="e2e-prepaid", status="RUNNING", capacity=2, ready_capacity=2,
+                    base_capacity=1, ptu_input_tpm=100000, ptu_output_tpm=10000,
+                    pre_paid_gmt_expired_unix=int(time.time()) + 3600)
+    stack.mock_post("deployments", add="e2e-flappy", status="RUNNING", capacity=1, ready_capacity=1, base_capacity=1)
     wait_for("exporter /readyz", lambda: http("GET", stack.exporter + "/readyz")[0] == 200)
-    ids = (ok, failed, "e2e-pending", "e2e-short", "e2e-stopped")
-    text = wait_for("the five deployments in /metrics", lambda: (
+    ids = (ok, failed, "e2e-pending", "e2e-short", "e2e-stopped", "e2e-odd", "e2e-prepaid", "e2e-flappy")
+    text = wait_for("the eight deployments in /metrics", lambda: (
         lambda t: t if all('deployed_model="%s"' % i in t for i in ids) else None)(
         http("GET", stack.exporter + "/metrics")[1]))
 
@@ -198,8 +208,21 @@ def main(root, exporter, mock, work):
             failures.append("the exporter does not serve %s" % needed)
 
     wait_for("Prometheus rules", stack.alerts)
-    alert_for(stack, "DashscopeDeploymentFailed", deployed_model=failed, account="live")
+    # Six status changes of e2e-flappy, each seen by a poll before the next,
+    # once Prometheus has its counter at 0 (increase() needs a start).
+    changes = 'dashscope_deployment_status_changes_total{account="live",workspace_id="llm-mock",deployed_model="e2e-flappy"}'
+    wait_for("e2e-flappy's counter in Prometheus", lambda: stack.query(changes))
+    for n in range(1, 7):
+        stack.mock_post("deployments", set="e2e-flappy", status="UPDATING" if n % 2 else "RUNNING")
+        wait_for("e2e-flappy's change %d in /metrics" % n,
+                 lambda: ("\n%s %d\n" % (changes, n)) in http("GET", stack.exporter + "/metrics")[1])
+    alert_for(stack, "DashscopeDeploymentFailed", deployed_model=failed, account="live",
+              reason="Insufficient resource")
     alert_for(stack, "DashscopeDeploymentStuck", deployed_model="e2e-pending", status="PENDING")
+    alert_for(stack, "DashscopeDeploymentStuck", deployed_model="e2e-odd", status="UNKNOWN", raw_status="SCALING")
+    alert_for(stack, "DashscopeDeploymentFlapping", deployed_model="e2e-flappy")
+    alert_for(stack, "DashscopeDeploymentPrepaidExpiring", deployed_model="e2e-prepaid", severity="warning")
+    alert_for(stack, "DashscopeDeploymentPrepaidExpiring", deployed_model="e2e-prepaid", severity="critical")
     alert_for(stack, "DashscopeDeploymentCapacityNotReady", deployed_model="e2e-short")
     alert_for(stack, "DashscopeDeploymentStopped", deployed_model="e2e-stopped")
     # Right after start-up, absent(up{...}) can be pending for one evaluation

@@ -144,8 +144,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Rendered text per family: the right lines, the right number of them, and
   // pieces that inflate back to the text with the right CRC.
   std::vector<std::shared_ptr<const metrics::AccountSnapshot>> snapshots;
+  // A status history as a poller keeps one, so its two families render too;
+  // the second account has none, so they must stay empty there.
+  std::vector<metrics::StatusSince> since;
+  for (const auto& d : deployments) since.push_back({d.gmt_modified.value_or(0), since.size()});
   for (std::string_view account : kAccounts) {
-    auto data_ptr = metrics::BuildDeploymentData(account, deployments);
+    const bool with_since = account == kAccounts[0];
+    auto data_ptr = metrics::BuildDeploymentData(account, deployments, with_since ? since : decltype(since){});
     for (size_t f = 0; f < metrics::kDeploymentFamilyCount; ++f) {
       const auto family = static_cast<metrics::DeploymentFamily>(f);
       const metrics::CompressedText& piece = data_ptr->families[f];
@@ -154,6 +159,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         DSE_FUZZ_CHECK(lines == deployments.size() * metrics::kKnownStatuses.size(), piece.text);
       } else if (family == metrics::DeploymentFamily::kInfo) {
         DSE_FUZZ_CHECK(lines == deployments.size(), piece.text);
+      } else if (family == metrics::DeploymentFamily::kStatusChanged ||
+                 family == metrics::DeploymentFamily::kStatusChanges) {
+        DSE_FUZZ_CHECK(lines == (with_since ? deployments.size() : 0), piece.text);
       } else {
         DSE_FUZZ_CHECK(lines <= deployments.size(), piece.text);
       }

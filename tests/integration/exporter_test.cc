@@ -50,6 +50,12 @@ struct ListedDeployment {
   double modified = 0;
   std::optional<double> rpm_limit;
   std::optional<double> tpm_limit;
+  std::optional<std::string> model_unit_spec;
+  std::optional<std::string> ptu_service_tier;
+  std::optional<std::string> overflow_strategy;
+  std::optional<double> ptu_input_tpm;
+  std::optional<double> ptu_output_tpm;
+  std::optional<double> prepaid_expiry;
 };
 
 double ApiTime(const std::string& text) {
@@ -63,8 +69,11 @@ std::optional<std::string> OptionalString(const rapidjson::Value& v, const char*
   return std::string(v[key].GetString());
 }
 
+// A JSON number, or a string holding one (the mock sends some rpm_limit so).
 std::optional<double> OptionalNumber(const rapidjson::Value& v, const char* key) {
-  if (!v.HasMember(key) || !v[key].IsNumber()) return std::nullopt;
+  if (!v.HasMember(key)) return std::nullopt;
+  if (v[key].IsString()) return std::stod(v[key].GetString());
+  if (!v[key].IsNumber()) return std::nullopt;
   return v[key].GetDouble();
 }
 
@@ -98,6 +107,14 @@ std::vector<ListedDeployment> ListMock(Mock& mock) {
       l.modified = ApiTime(d["gmt_modified"].GetString());
       l.rpm_limit = OptionalNumber(d, "rpm_limit");
       l.tpm_limit = OptionalNumber(d, "tpm_limit");
+      l.model_unit_spec = OptionalString(d, "model_unit_spec");
+      l.ptu_service_tier = OptionalString(d, "ptu_service_tier");
+      l.overflow_strategy = OptionalString(d, "overflow_strategy");
+      if (d.HasMember("ptu_capacity")) {
+        l.ptu_input_tpm = OptionalNumber(d["ptu_capacity"], "input_tpm");
+        l.ptu_output_tpm = OptionalNumber(d["ptu_capacity"], "output_tpm");
+      }
+      if (auto expiry = OptionalString(d, "pre_paid_gmt_expired")) l.prepaid_expiry = ApiTime(*expiry);
       out.push_back(std::move(l));
     }
     if (list.Size() == 0 || out.size() >= static_cast<size_t>(output["total"].GetInt64())) break;
@@ -252,13 +269,28 @@ TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
     expect(Series("dashscope_deployment_modified_timestamp_seconds", id), d.modified);
     expect(Series("dashscope_deployment_limit_requests_per_minute", id), d.rpm_limit);
     expect(Series("dashscope_deployment_limit_tokens_per_minute", id), d.tpm_limit);
+    expect(Series("dashscope_deployment_ptu_input_tpm", id), d.ptu_input_tpm);
+    expect(Series("dashscope_deployment_ptu_output_tpm", id), d.ptu_output_tpm);
+    expect(Series("dashscope_deployment_prepaid_expiry_timestamp_seconds", id), d.prepaid_expiry);
+    expect(Series("dashscope_deployment_status_changes_total", id), 0.0);  // one poll: no change seen
+    expect(Series("dashscope_deployment_status_changed_timestamp_seconds", id), d.modified);
     const std::string info = "dashscope_deployment_info{account=\"mock\",workspace_id=\"" +
                              d.workspace_id + "\",deployed_model=\"" + id + "\",name=\"" +
                              d.name.value_or("") + "\",model_name=\"" + d.model_name +
                              "\",base_model=\"" + d.base_model + "\",plan=\"" +
-                             d.plan.value_or("") + "\",charge_type=\"" + d.charge_type + "\"}";
+                             d.plan.value_or("") + "\",charge_type=\"" + d.charge_type +
+                             "\",model_unit_spec=\"" + d.model_unit_spec.value_or("") +
+                             "\",ptu_service_tier=\"" + d.ptu_service_tier.value_or("") +
+                             "\",overflow_strategy=\"" + d.overflow_strategy.value_or("") + "\"}";
     expect(info, 1.0);
-    if (status_ones[id] != 1 || status_of[id] != d.status) {
+    static const std::set<std::string> kSeven = {"PENDING", "UPDATING", "RUNNING", "STOPPED",
+                                                 "DELETING", "FAILED",  "UNKNOWN"};
+    const bool known = kSeven.contains(d.status);
+    const std::string three = "{account=\"mock\",workspace_id=\"" + d.workspace_id +
+                              "\",deployed_model=\"" + id + "\"";
+    expect("dashscope_deployment_unexpected_status_info" + three + ",raw_status=\"" + d.status + "\"}",
+           known ? std::nullopt : std::optional(1.0));
+    if (status_ones[id] != 1 || status_of[id] != (known ? d.status : "UNKNOWN")) {
       mismatches.push_back(id + ": " + std::to_string(status_ones[id]) + " status series at 1 (" +
                            status_of[id] + "), mock status " + d.status);
     }
@@ -316,11 +348,15 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
       "dashscope_deployment_info" + labels +
           ",name=\"support-assistant-1\",model_name=\"qwen-plus\",base_model=\"qwen-plus\",plan="
           "\"mu\","
-          "charge_type=\"post_paid\"} 1",
+          "charge_type=\"post_paid\",model_unit_spec=\"mu.small.1x\",ptu_service_tier=\"\","
+          "overflow_strategy=\"\"} 1",
       "dashscope_deployment_created_timestamp_seconds" + labels + "} 1745085579",
       "dashscope_deployment_modified_timestamp_seconds" + labels + "} 1750158000",
       "dashscope_deployment_limit_requests_per_minute" + labels + "} 300",
       "dashscope_deployment_limit_tokens_per_minute" + labels + "} 60000",
+      // First seen in STOPPED: it entered it at its gmt_modified, as far as we know.
+      "dashscope_deployment_status_changed_timestamp_seconds" + labels + "} 1750158000",
+      "dashscope_deployment_status_changes_total" + labels + "} 0",
   };
   std::vector<std::string> actual;
   for (const auto& line : DeploymentLines(text)) {
@@ -345,9 +381,11 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
       "dashscope_deployment_status" + added + ",status=\"UNKNOWN\"} 0",
       "dashscope_deployment_info" + added +
           ",name=\"Pinned\",model_name=\"qwen-plus\",base_model=\"qwen-plus\",plan=\"mu\",charge_"
-          "type=\"post_paid\"} 1",
+          "type=\"post_paid\",model_unit_spec=\"mu.small.1x\",ptu_service_tier=\"\",overflow_strategy=\"\"} 1",
       "dashscope_deployment_created_timestamp_seconds" + added + "} 1750158000",
       "dashscope_deployment_modified_timestamp_seconds" + added + "} 1750158000",
+      "dashscope_deployment_status_changed_timestamp_seconds" + added + "} 1750158000",
+      "dashscope_deployment_status_changes_total" + added + "} 0",
   };
   std::vector<std::string> actual_added;
   for (const auto& line : DeploymentLines(text)) {
@@ -386,6 +424,113 @@ TEST(ExporterTest, RemovedDeploymentVanishesAndAddedOneAppears) {
   EXPECT_THAT(text, Not(HasSubstr("deployed_model=\"" + kFirstId + "\"")));
   EXPECT_THAT(text, HasSubstr("\ndashscope_deployments{account=\"mock\"} 12\n"));
   EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(), 12u);
+}
+
+// The second release's fields, as the mock sends them in a fleet of 16:
+// statuses outside the seven, PTU and prepaid fields, a string rpm_limit.
+TEST(ExporterTest, EverythingTheApiSaysIsExported) {
+  auto mock = Mock::Start({"--deployments", "16"});
+  ASSERT_NE(mock, nullptr);
+  auto exporter = Exporter::Start(MockConfig(*mock));
+  ASSERT_NE(exporter, nullptr);
+  ASSERT_TRUE(exporter->WaitForMetric(kUp, 5000ms));
+  const std::string text = exporter->Metrics();
+  const auto labels = [](const std::string& id) {
+    return "{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"" + id + "\"";
+  };
+  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_unexpected_status_info{"),
+            (std::vector<std::string>{
+                "dashscope_deployment_unexpected_status_info" + labels("qwen-turbo-a561c8cf-mock013") +
+                    ",raw_status=\"DEPLOYING\"} 1",
+                "dashscope_deployment_unexpected_status_info" + labels("qwen-turbo-6aa676f6-mock014") +
+                    ",raw_status=\"WAIT_PRE_PAID_BILLING_TO_DEPLOYING\"} 1",
+                "dashscope_deployment_unexpected_status_info" + labels("qwen2.5-7b-instruct-c7cb17f2-mock015") +
+                    ",raw_status=\"SCALING\"} 1"}));
+  EXPECT_TRUE(HasMetricLine(text, "dashscope_deployment_status" + labels("qwen-turbo-a561c8cf-mock013") +
+                                      ",status=\"UNKNOWN\"} 1"));
+  // Index 4 sends rpm_limit as the string "300".
+  EXPECT_TRUE(HasMetricLine(
+      text, Series("dashscope_deployment_limit_requests_per_minute", "qwen-plus-06c2f6a4-mock005") + " 300"));
+  EXPECT_TRUE(HasMetricLine(
+      text, Series("dashscope_deployment_prepaid_expiry_timestamp_seconds", kCreatedId) + " 1939374000"));
+  const auto info = LinesStartingWith(text, "dashscope_deployment_info" + labels(kCreatedId) + ",");
+  ASSERT_EQ(info.size(), 1u) << text;
+  EXPECT_TRUE(info[0].ends_with(",plan=\"ptu\",charge_type=\"pre_paid\",model_unit_spec=\"\","
+                                "ptu_service_tier=\"ptu_fast\",overflow_strategy=\"enable\"} 1"))
+      << info[0];
+  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_ptu_input_tpm{").size(), 4u);
+  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_ptu_output_tpm{").size(), 4u);
+  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_failure_info{").size(), 0u);
+  EXPECT_EQ(Promtool(text).first, 0) << Promtool(text).second;
+}
+
+// A status change seen across polls, then across SIGHUP reloads: one that
+// keeps the account's poller and one that replaces it.
+TEST(ExporterSignalTest, StatusHistoryFollowsChangesAcrossPollsAndReloads) {
+  auto mock = Mock::Start();
+  ASSERT_NE(mock, nullptr);
+  // Pinned at tick 0: gmt_modified 2025-06-17T11:00:00Z.
+  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?set=" + kFirstId + "&status=STOPPED").status, 200);
+  auto exporter = Exporter::Start(MockConfig(*mock));
+  ASSERT_NE(exporter, nullptr);
+  const std::string changed = Series("dashscope_deployment_status_changed_timestamp_seconds", kFirstId);
+  const std::string changes = Series("dashscope_deployment_status_changes_total", kFirstId);
+  ASSERT_TRUE(exporter->WaitForMetric(changed + " 1750158000", 5000ms)) << exporter->Metrics();
+  EXPECT_TRUE(HasMetricLine(exporter->Metrics(), changes + " 0"));
+
+  const double before = static_cast<double>(std::time(nullptr));
+  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?set=" + kFirstId +
+                                    "&status=FAILED&fail_reason=Insufficient%20quota")
+                .status,
+            200);
+  ASSERT_TRUE(exporter->WaitForMetric(changes + " 1", 5000ms)) << exporter->Metrics();
+  std::string text = exporter->Metrics();
+  const double at = Value(text, changed);
+  // The poll that saw the change timed it, in wall-clock time.
+  EXPECT_GE(at, before - 1);
+  EXPECT_LE(at, static_cast<double>(std::time(nullptr)) + 1);
+  EXPECT_TRUE(HasMetricLine(text, "dashscope_deployment_failure_info{account=\"mock\",workspace_id=\"llm-mock\","
+                                  "deployed_model=\"" + kFirstId + "\",reason=\"Insufficient quota\"} 1"));
+  // Polls that see the same status move nothing.
+  const double polls = Value(text, "dashscope_polls_total{account=\"mock\"}");
+  ASSERT_TRUE(exporter->WaitForMetrics(
+      [&](const std::string& t) { return Value(t, "dashscope_polls_total{account=\"mock\"}") >= polls + 2; },
+      5000ms));
+  text = exporter->Metrics();
+  EXPECT_EQ(Value(text, changed), at);
+  EXPECT_TRUE(HasMetricLine(text, changes + " 1"));
+
+  // Reload with the account unchanged (another account added): its poller stays.
+  exporter->RewriteConfig(MockConfig(*mock, "", MockAccountYaml(*mock, "second")));
+  ASSERT_TRUE(exporter->process().Signal(SIGHUP));
+  ASSERT_TRUE(exporter->WaitForMetric("dashscope_up{account=\"second\"} 1", 5000ms)) << exporter->Metrics();
+  text = exporter->Metrics();
+  EXPECT_EQ(Value(text, changed), at);
+  EXPECT_TRUE(HasMetricLine(text, changes + " 1"));
+  // The new account saw no change yet: first seen in FAILED at the pin's time.
+  EXPECT_TRUE(HasMetricLine(
+      text, Series("dashscope_deployment_status_changes_total", kFirstId, "second") + " 0"));
+
+  // A reload that replaces every poller (request_timeout changes): the history
+  // reaches the new one.
+  exporter->RewriteConfig(MockConfig(*mock, "request_timeout: 400ms\n"));
+  ASSERT_TRUE(exporter->process().Signal(SIGHUP));
+  ASSERT_TRUE(exporter->WaitForMetrics(
+      [](const std::string& t) { return !t.empty() && t.find("account=\"second\"") == std::string::npos; },
+      5000ms));
+  const double polls_after = Value(exporter->Metrics(), "dashscope_polls_total{account=\"mock\"}");
+  ASSERT_TRUE(exporter->WaitForMetrics(
+      [&](const std::string& t) { return Value(t, "dashscope_polls_total{account=\"mock\"}") >= polls_after + 1; },
+      5000ms));
+  text = exporter->Metrics();
+  EXPECT_TRUE(HasMetricLine(text, "dashscope_exporter_config_last_reload_successful 1"));
+  EXPECT_EQ(Value(text, changed), at);
+  EXPECT_TRUE(HasMetricLine(text, changes + " 1"));
+
+  // And the next change is counted on top.
+  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?set=" + kFirstId + "&status=RUNNING").status, 200);
+  ASSERT_TRUE(exporter->WaitForMetric(changes + " 2", 5000ms)) << exporter->Metrics();
+  EXPECT_EQ(LinesStartingWith(exporter->Metrics(), "dashscope_deployment_failure_info{").size(), 0u);
 }
 
 TEST(ExporterTest, StatusFollowsTheMocksSchedule) {
@@ -753,6 +898,22 @@ TEST(ExporterFlagsTest, CheckConfigNamesAnUnknownKey) {
       "dashscope_exporter: " + config.path() +
           ":3:1: poll_intervall: unknown key; allowed: poll_interval, request_timeout, page_size, "
           "max_staleness, max_retries, retry_base_delay, max_response_bytes, accounts\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(ExporterFlagsTest, CheckConfigNamesABadApiTimeZone) {
+  ConfigFile config(
+      "accounts:\n"
+      "  - name: mock\n"
+      "    base_url: http://127.0.0.1:9\n"
+      "    api_key_env: DASHSCOPE_MOCK_API_KEY\n"
+      "    api_time_zone: Asia/Shanghai\n");
+  RunResult r = RunExporter({"--config.file=" + config.path(), "--check-config"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.code, -1);
+  EXPECT_EQ(r.err, "dashscope_exporter: " + config.path() +
+                       ":5:20: accounts[0].api_time_zone: want a UTC offset from -12:00 to +14:00 such as "
+                       "\"+08:00\", got \"Asia/Shanghai\"\n");
   EXPECT_EQ(r.out, "");
 }
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/status_history.h"
 #include "dashscope/page_parser.h"
 #include "metrics/exposition.h"
 
@@ -21,6 +22,10 @@ std::string Read(const std::string& path) {
   return ss.str();
 }
 
+// The poll that read each fixture ended at 2025-06-19T08:00:00Z: after some
+// gmt_modified values and before others.
+constexpr int64_t kPollUnix = 1750320000;
+
 std::string Render(const std::string& fixture) {
   auto page = dashscope::ParseDeploymentPage(Read(std::string(DSE_FIXTURES_DIR) + "/" + fixture));
   EXPECT_TRUE(page.ok()) << page.error();
@@ -31,7 +36,9 @@ std::string Render(const std::string& fixture) {
   store.SetAccounts({view});
   auto snapshot = std::make_shared<AccountSnapshot>();
   snapshot->view = view;
-  snapshot->data = BuildDeploymentData("intl", std::move(page)->deployments);
+  std::vector<dashscope::Deployment> deployments = std::move(page)->deployments;
+  auto since = app::FollowStatuses(nullptr, deployments, kPollUnix);
+  snapshot->data = BuildDeploymentData("intl", std::move(deployments), std::move(since));
   store.Publish(snapshot);
   std::string text;
   for (auto piece : AssembleScrapeBody(store.Current(), "", false).pieces) text += piece;
@@ -57,6 +64,12 @@ TEST(GoldenExposition, MissingOptionalFieldsAreNotExported) {
 
 TEST(GoldenExposition, WrongTypesLeaveOnlyTheBadFieldsOut) {
   ExpectGolden("list_wrong_types.json", "list_wrong_types.prom");
+}
+
+// PTU and prepaid fields under both spellings, numeric strings, statuses
+// outside the seven, a failure reason, a gmt_modified after the poll.
+TEST(GoldenExposition, EveryField) {
+  ExpectGolden("list_every_field.json", "list_every_field.prom");
 }
 
 }  // namespace

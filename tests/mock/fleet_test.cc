@@ -150,6 +150,62 @@ TEST(Fleet, FieldRulesByIndex) {
   EXPECT_EQ(At(fleet, 0).deployed_model.substr(At(fleet, 0).deployed_model.size() - 8), "-mock001");
 }
 
+TEST(Fleet, SecondReleaseFieldsByIndex) {
+  Fleet fleet(FleetOptions{.count = 16});
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    const Deployment d = At(fleet, i);
+    SCOPED_TRACE(d.deployed_model);
+    EXPECT_EQ(d.rpm_limit_as_string, i % 6 == 4);
+    EXPECT_EQ(d.pre_paid_expires_at.has_value(), i % 4 == 1);
+    EXPECT_EQ(d.ptu_service_tier.has_value(), i % 4 == 1);
+    EXPECT_EQ(d.overflow_strategy.has_value(), i % 4 == 1);
+    if (d.pre_paid_expires_at) {
+      EXPECT_GE(*d.pre_paid_expires_at - d.created_at, 5 * 365 * 86400);
+      EXPECT_EQ(d.ptu_service_tier, i % 8 == 1 ? "ptu_fast" : "ptu_default");
+    }
+    EXPECT_FALSE(d.fail_reason.has_value());
+  }
+  // The first release's fleet is unchanged by these fields.
+  EXPECT_EQ(At(fleet, 0).deployed_model, "qwen-plus-3ee61975-mock001");
+}
+
+TEST(Fleet, StatusesOutsideTheSevenPastIndexEleven) {
+  Fleet fleet(FleetOptions{.count = 16});
+  EXPECT_EQ(At(fleet, 12).status, "DEPLOYING");
+  EXPECT_EQ(At(fleet, 12).ready_capacity, 0);
+  EXPECT_EQ(At(fleet, 13).status, "WAIT_PRE_PAID_BILLING_TO_DEPLOYING");
+  EXPECT_EQ(At(fleet, 13).plan, "ptu");
+  EXPECT_EQ(At(fleet, 14).status, "SCALING");
+  EXPECT_EQ(At(fleet, 14).ready_capacity * 2, At(fleet, 14).capacity);
+  fleet.Advance(3);
+  EXPECT_EQ(At(fleet, 12).status, "RUNNING");
+  EXPECT_EQ(At(fleet, 12).modified_at, kEpochSeconds + 30);
+  EXPECT_EQ(At(fleet, 13).status, "DEPLOYING");
+  EXPECT_EQ(At(fleet, 13).modified_at, kEpochSeconds + 30);
+  fleet.Advance(3);
+  EXPECT_EQ(At(fleet, 13).status, "RUNNING");
+  EXPECT_EQ(At(fleet, 13).ready_capacity, At(fleet, 13).capacity);
+  EXPECT_EQ(At(fleet, 14).status, "RUNNING");
+  EXPECT_EQ(At(fleet, 14).ready_capacity, At(fleet, 14).capacity);
+  EXPECT_EQ(At(fleet, 14).modified_at, kEpochSeconds + 60);
+}
+
+TEST(Fleet, FailedDeploymentGivesAReasonAndPinsCanSetOne) {
+  Fleet fleet(FleetOptions{});
+  EXPECT_FALSE(At(fleet, 5).fail_reason.has_value());
+  fleet.Advance(4);
+  const Deployment failed = At(fleet, 5);
+  EXPECT_EQ(failed.status, "FAILED");
+  EXPECT_EQ(failed.fail_reason, "Insufficient resource: no free capacity for " + failed.model_name + " in this region");
+  // A new status drops the reason; a pin may give one.
+  ASSERT_TRUE(fleet.Pin(failed.deployed_model, Edit("RUNNING", std::nullopt)).ok());
+  EXPECT_FALSE(At(fleet, 5).fail_reason.has_value());
+  DeploymentEdit edit = Edit("FAILED", std::nullopt);
+  edit.fail_reason = "quota exceeded";
+  ASSERT_TRUE(fleet.Pin(failed.deployed_model, edit).ok());
+  EXPECT_EQ(At(fleet, 5).fail_reason, "quota exceeded");
+}
+
 TEST(Fleet, DeterministicFromSeed) {
   auto render = [](const Fleet& f) {
     PageBody page;

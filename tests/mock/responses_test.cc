@@ -59,12 +59,32 @@ TEST(RenderPage, OptionalFieldsAndDataEnvelope) {
             std::string::npos);
 }
 
+TEST(RenderPage, SecondReleaseFields) {
+  Deployment d = Sample();
+  d.rpm_limit = 600;
+  d.rpm_limit_as_string = true;
+  d.ptu_capacity = PtuCapacity{200000, 20000};
+  d.pre_paid_expires_at = 1750158038;
+  d.ptu_service_tier = "ptu_fast";
+  d.overflow_strategy = "enable";
+  d.fail_reason = "no \"quota\"";
+  PageBody page;
+  page.deployments = {d};
+  const std::string body = RenderPage(page);
+  EXPECT_NE(body.find(R"("rpm_limit":"600",)"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("ptu_capacity":{"input_tpm":200000,"output_tpm":20000},)"
+                      R"("pre_paid_gmt_expired":"2025-06-17T11:00:38","ptu_service_tier":"ptu_fast",)"
+                      R"("overflow_strategy":"enable","fail_reason":"no \"quota\"","creator")"),
+            std::string::npos)
+      << body;
+}
+
 TEST(RenderPage, WrongTypesSpreadOverTheFirstRecords) {
   PageBody page;
   page.deployments = {Sample(), Sample(), Sample(), Sample()};
   page.wrong_types = true;
   const std::string body = RenderPage(page);
-  EXPECT_NE(body.find(R"("capacity":"1")"), std::string::npos);
+  EXPECT_NE(body.find(R"("capacity":"1 units")"), std::string::npos);  // a numeric string would be a number
   EXPECT_NE(body.find(R"("status":1,)"), std::string::npos);
   size_t ids = 0;
   for (size_t at = body.find("\"deployed_model\""); at != std::string::npos; at = body.find("\"deployed_model\"", at + 1)) ++ids;
@@ -74,7 +94,7 @@ TEST(RenderPage, WrongTypesSpreadOverTheFirstRecords) {
   const std::string one = RenderPage(page);
   EXPECT_EQ(one.find("\"deployed_model\""), std::string::npos);
   EXPECT_NE(one.find(R"("status":1,)"), std::string::npos);
-  EXPECT_NE(one.find(R"("capacity":"1")"), std::string::npos);
+  EXPECT_NE(one.find(R"("capacity":"1 units")"), std::string::npos);
 }
 
 TEST(RenderPageAround, SplitsWhereTheExtraValueGoes) {

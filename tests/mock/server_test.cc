@@ -555,6 +555,25 @@ TEST_F(MockServerTest, AdminEditsTheFleet) {
   EXPECT_EQ(Post("/mock/deployments", {{"colour", "red"}})->body, "{\"error\":\"unknown field colour\"}");
 }
 
+TEST_F(MockServerTest, AdminSetsSecondReleaseFields) {
+  const std::string id = IdAt(0);
+  auto set = Post("/mock/deployments", {{"set", id},
+                                        {"status", "FAILED"},
+                                        {"fail_reason", "no quota"},
+                                        {"pre_paid_gmt_expired_unix", "1750158038"},
+                                        {"ptu_input_tpm", "1000"},
+                                        {"ptu_output_tpm", "100"}});
+  ASSERT_EQ(set->status, 200) << set->body;
+  const std::string body = ListBody();
+  EXPECT_EQ(FieldOf(body, id, "fail_reason"), "no quota");
+  EXPECT_EQ(FieldOf(body, id, "pre_paid_gmt_expired"), "2025-06-17T11:00:38");
+  EXPECT_NE(body.find(R"("ptu_capacity":{"input_tpm":1000,"output_tpm":100})"), std::string::npos) << body;
+  ASSERT_EQ(Post("/mock/deployments", {{"set", id}, {"status", "RUNNING"}})->status, 200);
+  EXPECT_EQ(FieldOf(ListBody(), id, "fail_reason"), "<no field>");
+  EXPECT_EQ(Post("/mock/deployments", {{"set", id}, {"ptu_input_tpm", "lots"}})->body,
+            "{\"error\":\"field ptu_input_tpm: expected a non-negative integer\"}");
+}
+
 TEST_F(MockServerTest, ResetRestoresTheStartingState) {
   Tick(5);
   Fault({{"kind", "html"}});
