@@ -35,7 +35,6 @@ class HttpsServerTest : public ::testing::Test {
     ServerOptions o;
     o.listen_address = "127.0.0.1:0";
     o.web = std::move(web);
-    o.worker_threads = 2;
     server_ = std::make_unique<HttpServer>(o, provider_);
     return server_->Start();
   }
