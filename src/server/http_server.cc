@@ -367,7 +367,7 @@ class Session final : public Connection {
     if constexpr (kTls) {
       stream_.async_handshake(asio::ssl::stream_base::server, [self = Self()](beast::error_code ec) {
         if (ec) {
-          self->End(self->reason_ == CloseReason::kCap ? CloseReason::kCap : CloseReason::kTlsHandshake);
+          self->End(ec == beast::error::timeout ? CloseReason::kHeadTimeout : CloseReason::kTlsHandshake);
           return;
         }
         self->WaitForRequest();
