@@ -655,9 +655,9 @@ class Session final : public Connection {
     for (auto& h : r.headers) fields.push_back(std::move(h));
     if (r.close) fields.emplace_back("Connection", "close");
     // The operator's headers win over ours of the same name.
-    for (const auto& [name, value] : settings_or_current()->headers) {
-      std::erase_if(fields, [&](const auto& f) { return EqualsIgnoreCase(f.first, name); });
-      fields.emplace_back(name, value);
+    for (const auto& configured : settings_or_current()->headers) {
+      std::erase_if(fields, [&](const auto& f) { return EqualsIgnoreCase(f.first, configured.first); });
+      fields.emplace_back(configured.first, configured.second);
     }
 
     head_ = "HTTP/1.1 " + std::to_string(r.status) + ' ';

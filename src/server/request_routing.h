@@ -35,4 +35,19 @@ Route ClassifyPath(std::string_view path, std::string_view telemetry_path);
 // has no length to check (411), a declared length over `limit` is too big (413).
 int BodyRefusalStatus(bool chunked, std::optional<uint64_t> content_length, size_t limit = kMaxRequestBodyBytes);
 
+// What the server decides from a request head alone, parsed as a session
+// parses it (Beast's parser with the limits above). For the fuzzer and tests.
+struct HeadOutcome {
+  bool complete = false;  // a whole head was read
+  // 0 when the head is acceptable so far; else the refusal sent (400, 411,
+  // 413, 431) before any handler runs.
+  int status = 0;
+  Route route = Route::kOther;
+  bool head_method = false;   // HEAD: no body in the answer
+  bool get_or_head = false;   // else 405 once routed
+  bool gzip = false;          // Accept-Encoding allows gzip
+  bool basic_credentials = false;  // an Authorization header that parses as Basic
+};
+HeadOutcome EvaluateRequestHead(std::string_view bytes, std::string_view telemetry_path);
+
 }  // namespace dse::server
