@@ -236,13 +236,27 @@ std::string LandingKey(const metrics::StatusView& view) {
   return key;
 }
 
-// Everything below runs on the I/O thread unless it says otherwise.
+class Connection;
+
+// One I/O thread and what only it touches. Each connection lives on one
+// worker for its whole life, so nothing a connection does needs a lock.
+struct Worker {
+  std::list<Connection*> idle;  // oldest idle first
+  LandingCache landing;
+  std::array<char, 4096> scratch{};  // bytes dropped while lingering
+  std::thread thread;
+  asio::io_context io{1};  // destroyed before the members above, with every session on it
+  // Keeps run() going while the worker has no connection yet.
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+};
+
+// Everything below runs on a worker's I/O thread unless it says otherwise.
 class ServerCore;
 
 // What the server knows of each connection, whatever its stream type.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  explicit Connection(ServerCore& server);
+  Connection(ServerCore& server, Worker& worker);
   virtual ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -255,6 +269,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  protected:
   friend class ServerCore;
   ServerCore& server_;
+  Worker& worker_;
   CloseReason reason_ = CloseReason::kClientClosed;
   bool idle_ = false;
   std::list<Connection*>::iterator idle_pos_;  // valid while idle_
@@ -279,18 +294,19 @@ class ServerCore {
   }
 
   void Accept();
-  void OnAccept(beast::error_code ec, tcp::socket socket);
-  bool EvictOldestIdle();
+  void OnAccept(beast::error_code ec, tcp::socket socket, Worker& worker);
+  void StartSession(Worker& worker, tcp::socket socket);
+  static bool EvictOldestIdle(Worker& worker);
 
-  // I/O thread only.
-  void MarkIdle(Connection& c) {
+  // On the connection's worker only.
+  static void MarkIdle(Connection& c) {
     if (c.idle_) return;
-    c.idle_pos_ = idle_.insert(idle_.end(), &c);
+    c.idle_pos_ = c.worker_.idle.insert(c.worker_.idle.end(), &c);
     c.idle_ = true;
   }
-  void MarkBusy(Connection& c) {
+  static void MarkBusy(Connection& c) {
     if (!c.idle_) return;
-    idle_.erase(c.idle_pos_);
+    c.worker_.idle.erase(c.idle_pos_);
     c.idle_ = false;
   }
 
@@ -303,8 +319,8 @@ class ServerCore {
     auth_rejections_[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed);
   }
 
-  // The landing page for this view and second, plain or gzip. I/O thread only.
-  std::shared_ptr<const std::string> Landing(bool gzip);
+  // The landing page for this view and second, plain or gzip.
+  std::shared_ptr<const std::string> Landing(Worker& worker, bool gzip);
 
   ServerOptions options_;  // .web is only read under lifecycle_mu_
   MetricsProvider& provider_;
@@ -315,22 +331,19 @@ class ServerCore {
   // callback points to tls_, and connections use the SSL_CTX and io context.
   std::unique_ptr<detail::TlsContext> tls_;  // guarded by lifecycle_mu_; set when serving TLS
   std::unique_ptr<asio::ssl::context> ssl_;  // guarded by lifecycle_mu_
-  std::unique_ptr<asio::io_context> io_;     // guarded by lifecycle_mu_
+  // Guarded by lifecycle_mu_; the acceptor and its retry timer run on the first.
+  std::vector<std::unique_ptr<Worker>> workers_;
+  size_t next_worker_ = 0;  // first worker's thread only
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::unique_ptr<asio::steady_timer> accept_retry_;
   std::unique_ptr<AuthPool> auth_pool_;
-  std::thread io_thread_;  // guarded by lifecycle_mu_
   std::atomic<int> port_{0};
   bool stopping_ = false;  // set after the I/O thread ended: connections going now are not counted
 
   mutable std::mutex settings_mu_;
   std::shared_ptr<const WebSettings> settings_;  // guarded by settings_mu_
 
-  // I/O thread only (or the stopping thread once the I/O thread ended).
-  std::list<Connection*> idle_;  // oldest idle first
-  LandingCache landing_;
-  std::array<char, 4096> linger_scratch_{};  // dropped bytes; one thread writes it
-  std::chrono::steady_clock::time_point last_accept_warning_{};
+  std::chrono::steady_clock::time_point last_accept_warning_{};  // first worker's thread only
 
   std::atomic<uint64_t> open_{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(CloseReason::kCount)> closed_{};
@@ -340,12 +353,12 @@ class ServerCore {
   std::map<std::pair<std::string, int>, uint64_t> counts_;  // guarded by counts_mu_
 };
 
-Connection::Connection(ServerCore& server) : server_(server) {
+Connection::Connection(ServerCore& server, Worker& worker) : server_(server), worker_(worker) {
   server_.open_.fetch_add(1, std::memory_order_relaxed);
 }
 
 Connection::~Connection() {
-  server_.MarkBusy(*this);
+  ServerCore::MarkBusy(*this);
   server_.open_.fetch_sub(1, std::memory_order_relaxed);
   if (!server_.stopping_) server_.CountClose(reason_);
 }
@@ -358,8 +371,8 @@ class Session final : public Connection {
  public:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
-  Session(ServerCore& server, Stream stream)
-      : Connection(server), stream_(std::move(stream)), buffer_(kReadBufferLimit) {}
+  Session(ServerCore& server, Worker& worker, Stream stream)
+      : Connection(server, worker), stream_(std::move(stream)), buffer_(kReadBufferLimit) {}
 
   void Start() override {
     // The head deadline runs from accept and covers the TLS handshake.
@@ -379,7 +392,7 @@ class Session final : public Connection {
 
   void Evict() override {
     reason_ = CloseReason::kCap;
-    server_.MarkBusy(*this);
+    ServerCore::MarkBusy(*this);
     Lowest().close();  // the pending operation ends with operation_aborted
   }
 
@@ -423,11 +436,11 @@ class Session final : public Connection {
       return;
     }
     if (buffer_.capacity() > kIdleBufferKeep) buffer_.shrink_to_fit();
-    server_.MarkIdle(*this);
+    ServerCore::MarkIdle(*this);
     // A new connection keeps the deadline it got at accept.
     if (requests_ > 0) Lowest().expires_after(server_.options_.idle_timeout);
     stream_.async_read_some(buffer_.prepare(512), [self = Self()](beast::error_code ec, size_t n) {
-      self->server_.MarkBusy(*self);
+      ServerCore::MarkBusy(*self);
       if (ec) {
         self->End(ec == beast::error::timeout ? CloseReason::kIdle : CloseReason::kClientClosed);
         return;
@@ -513,7 +526,7 @@ class Session final : public Connection {
       Serve();
       return;
     }
-    auto job = [self = Self(), auth = settings_->auth, io = server_.io_.get(),
+    auto job = [self = Self(), auth = settings_->auth, io = &worker_.io,
                 credentials = std::make_shared<BasicCredentials>(std::move(*credentials))]() {
       const bool ok = auth->Check(credentials->user, credentials->password);
       OPENSSL_cleanse(credentials->password.data(), credentials->password.size());
@@ -611,7 +624,7 @@ class Session final : public Connection {
 
   void ServeLanding(Reply& r) {
     const bool gzip = AcceptsGzip(JoinedField(parser_->get(), http::field::accept_encoding));
-    auto page = server_.Landing(gzip);
+    auto page = server_.Landing(worker_, gzip);
     r.content_type = kHtmlType;
     r.headers.emplace_back("Content-Security-Policy", kLandingCsp);
     if (gzip) r.headers.emplace_back("Content-Encoding", "gzip");
@@ -734,7 +747,7 @@ class Session final : public Connection {
 
   void Linger() {
     buffer_.clear();
-    auto& scratch = server_.linger_scratch_;
+    auto& scratch = worker_.scratch;
     Lowest().async_read_some(asio::buffer(scratch), [self = Self()](beast::error_code ec, size_t n) {
       self->lingered_ += n;
       if (ec || self->lingered_ >= kLingerBytes) return;
@@ -762,34 +775,40 @@ class Session final : public Connection {
   size_t lingered_ = 0;
 };
 
-std::shared_ptr<const std::string> ServerCore::Landing(bool gzip) {
+std::shared_ptr<const std::string> ServerCore::Landing(Worker& worker, bool gzip) {
+  LandingCache& landing = worker.landing;
   metrics::StatusView view = provider_.Status();
   view.telemetry_path = options_.telemetry_path;  // the path actually served
   const int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   std::string key = LandingKey(view);
-  if (now != landing_.now || key != landing_.key) {
-    landing_.plain = std::make_shared<const std::string>(RenderLandingPage(view, now));
-    landing_.gzip.reset();
-    landing_.key = std::move(key);
-    landing_.now = now;
+  if (now != landing.now || key != landing.key) {
+    landing.plain = std::make_shared<const std::string>(RenderLandingPage(view, now));
+    landing.gzip.reset();
+    landing.key = std::move(key);
+    landing.now = now;
   }
-  if (!gzip) return landing_.plain;
-  if (!landing_.gzip) landing_.gzip = std::make_shared<const std::string>(GzipMember(*landing_.plain));
-  return landing_.gzip;
+  if (!gzip) return landing.plain;
+  if (!landing.gzip) landing.gzip = std::make_shared<const std::string>(GzipMember(*landing.plain));
+  return landing.gzip;
 }
 
 void ServerCore::Accept() {
-  acceptor_->async_accept([this](beast::error_code ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
+  // Connections are spread over the workers in turn; each socket is made
+  // on its worker's io_context so that it never moves between threads.
+  Worker& worker = *workers_[next_worker_++ % workers_.size()];
+  acceptor_->async_accept(worker.io, [this, &worker](beast::error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket), worker);
+  });
 }
 
-bool ServerCore::EvictOldestIdle() {
-  if (idle_.empty()) return false;
-  idle_.front()->Evict();
+bool ServerCore::EvictOldestIdle(Worker& worker) {
+  if (worker.idle.empty()) return false;
+  worker.idle.front()->Evict();
   return true;
 }
 
-void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
+void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket, Worker& worker) {
   if (ec == asio::error::operation_aborted) return;
   if (ec) {
     // Out of descriptors, typically: make room and try again shortly
@@ -799,18 +818,27 @@ void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
       last_accept_warning_ = now;
       log::Warn("HTTP server cannot accept a connection", {{"err", ec.message()}});
     }
-    EvictOldestIdle();
+    EvictOldestIdle(*workers_.front());
     accept_retry_->expires_after(std::chrono::milliseconds(50));
     accept_retry_->async_wait([this](beast::error_code wait_ec) {
       if (!wait_ec) Accept();
     });
     return;
   }
-  if (open_.load(std::memory_order_relaxed) >= options_.max_connections && !EvictOldestIdle()) {
+  if (&worker == workers_.front().get()) {
+    StartSession(worker, std::move(socket));
+  } else {
+    asio::post(worker.io, [this, &worker, s = std::move(socket)]() mutable { StartSession(worker, std::move(s)); });
+  }
+  Accept();
+}
+
+void ServerCore::StartSession(Worker& worker, tcp::socket socket) {
+  // At the cap, the oldest idle connection of this worker makes room.
+  if (open_.load(std::memory_order_relaxed) >= options_.max_connections && !EvictOldestIdle(worker)) {
     CountClose(CloseReason::kCap);
     beast::error_code ignored;
     socket.close(ignored);
-    Accept();
     return;
   }
   beast::error_code ignored;
@@ -820,21 +848,23 @@ void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket) {
   std::shared_ptr<Connection> session;
   if (ssl_) {
     session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-        *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl_));
+        *this, worker, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl_));
   } else {
-    session = std::make_shared<Session<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)));
+    session = std::make_shared<Session<beast::tcp_stream>>(*this, worker, beast::tcp_stream(std::move(socket)));
   }
   session->Start();
-  Accept();
 }
 
 Status ServerCore::Start() {
   std::lock_guard lifecycle(lifecycle_mu_);
-  if (io_) return Error{"HTTP server already started"};
+  if (!workers_.empty()) return Error{"HTTP server already started"};
 
   auto address = ParseListenAddress(options_.listen_address);
   if (!address) return Error{address.error()};
   if (Status s = CheckTelemetryPath(options_.telemetry_path); !s) return s;
+  if (options_.io_threads < 1) {
+    return Error{"HTTP server needs at least 1 I/O thread, got " + std::to_string(options_.io_threads)};
+  }
   if (options_.auth_threads < 1) {
     return Error{"HTTP server needs at least 1 auth thread, got " + std::to_string(options_.auth_threads)};
   }
@@ -852,8 +882,9 @@ Status ServerCore::Start() {
     if (!tls->Configure(*ssl->native_handle())) return Error{"TLS: cannot set up the server's TLS context"};
   }
 
-  auto io = std::make_unique<asio::io_context>(1);
-  auto acceptor = std::make_unique<tcp::acceptor>(*io);
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < options_.io_threads; ++i) workers.push_back(std::make_unique<Worker>());
+  auto acceptor = std::make_unique<tcp::acceptor>(workers.front()->io);
   const auto fail = [&](const beast::error_code& ec) {
     return Error{"cannot listen on \"" + options_.listen_address + "\": " + ec.message()};
   };
@@ -864,7 +895,7 @@ Status ServerCore::Start() {
   if (!ec) {
     endpoint = tcp::endpoint(ip, static_cast<unsigned short>(address->port));
   } else {
-    tcp::resolver resolver(*io);
+    tcp::resolver resolver(workers.front()->io);
     const auto results = resolver.resolve(host, std::to_string(address->port), ec);
     if (ec) return fail(ec);
     if (results.empty()) return Error{"cannot listen on \"" + options_.listen_address + "\": no address"};
@@ -893,22 +924,25 @@ Status ServerCore::Start() {
   stopping_ = false;
   tls_ = std::move(tls);
   ssl_ = std::move(ssl);
-  io_ = std::move(io);
+  workers_ = std::move(workers);
   acceptor_ = std::move(acceptor);
-  accept_retry_ = std::make_unique<asio::steady_timer>(*io_);
+  accept_retry_ = std::make_unique<asio::steady_timer>(workers_.front()->io);
   auth_pool_ = std::make_unique<AuthPool>(options_.auth_threads, options_.auth_queue);
+  next_worker_ = 0;
   Accept();
-  io_thread_ = std::thread([this] {
-    for (;;) {
-      try {
-        io_->run();
-        return;
-      } catch (const std::exception& e) {
-        // A handler threw (e.g. bad_alloc): that connection is gone, the others carry on.
-        log::Error("HTTP handler failed", {{"err", e.what()}});
+  for (auto& w : workers_) {
+    w->thread = std::thread([w = w.get()] {
+      for (;;) {
+        try {
+          w->io.run();
+          return;
+        } catch (const std::exception& e) {
+          // A handler threw (e.g. bad_alloc): that connection is gone, the others carry on.
+          log::Error("HTTP handler failed", {{"err", e.what()}});
+        }
       }
-    }
-  });
+    });
+  }
   address->port = port_;
   log::Info("serving HTTP", {{"address", FormatListenAddress(*address)},
                              {"tls", tls_ ? "true" : "false"},
@@ -919,27 +953,27 @@ Status ServerCore::Start() {
 
 void ServerCore::Stop() {
   std::lock_guard lifecycle(lifecycle_mu_);
-  if (!io_) return;
-  // Whatever clients are doing, nothing is waited for: the I/O thread ends
+  if (workers_.empty()) return;
+  // Whatever clients are doing, nothing is waited for: each I/O thread ends
   // after its current handler, and every connection is dropped with it.
-  io_->stop();
-  io_thread_.join();
+  for (auto& w : workers_) w->io.stop();
+  for (auto& w : workers_) w->thread.join();
   stopping_ = true;
   auth_pool_.reset();  // joins a running bcrypt; queued checks go unanswered
   accept_retry_.reset();
   acceptor_.reset();
-  io_.reset();  // destroys every session with its pending operation
+  // The acceptor's worker first: its pending accept may hold a socket for another.
+  for (auto& w : workers_) w.reset();  // destroys every session with its pending operation
+  workers_.clear();
   ssl_.reset();
   tls_.reset();
-  idle_.clear();
-  landing_ = {};
   port_ = 0;
 }
 
 Status ServerCore::Reload(std::optional<config::WebConfig> web) {
   std::lock_guard lifecycle(lifecycle_mu_);
   const bool want_tls = web && web->tls;
-  if (!io_) {
+  if (workers_.empty()) {
     // Not serving yet: check everything now so that Start() cannot fail on it later.
     auto settings = BuildSettings(web);
     if (!settings) return Error{settings.error()};
@@ -998,6 +1032,11 @@ ConnectionStats ServerCore::Connections() const {
 struct HttpServer::Impl : ServerCore {
   using ServerCore::ServerCore;
 };
+
+int DefaultIoThreads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(cores, 1u, 4u));
+}
 
 HttpServer::HttpServer(ServerOptions options, MetricsProvider& provider)
     : impl_(std::make_unique<Impl>(std::move(options), provider)) {}

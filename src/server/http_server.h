@@ -31,14 +31,19 @@ class MetricsProvider {
   virtual bool Ready() = 0;
 };
 
+// The machine's cores, at most 4.
+int DefaultIoThreads();
+
 struct ServerOptions {
   // "[host]:port"; ":9864" = all IPv4 interfaces (0.0.0.0); "[::]:9864" or
   // "[::1]:9864" for IPv6. See listen_address.h.
   std::string listen_address = ":9864";
   std::string telemetry_path = "/metrics";
   std::optional<config::WebConfig> web;  // TLS and basic auth, from --web.config.file
-  // Every connection is served by one event-driven I/O thread: an idle or
-  // slow connection costs a few KiB and no thread.
+  // Connections are spread over this many event-driven I/O threads, each
+  // holding thousands: an idle or slow connection costs a few KiB and no
+  // thread. More than the cores buys nothing.
+  int io_threads = DefaultIoThreads();
   // From accept (TLS handshake included), or from a request's first byte on
   // a kept-alive connection, until its head has fully arrived.
   std::chrono::seconds head_timeout{10};

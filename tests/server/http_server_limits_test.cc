@@ -111,6 +111,7 @@ class HttpServerLimitsTest : public ::testing::Test {
 TEST_F(HttpServerLimitsTest, AtTheCapTheOldestIdleConnectionMakesRoom) {
   ServerOptions o;
   o.max_connections = 3;
+  o.io_threads = 1;  // the cap picks among the idle connections of one I/O thread
   Start(o);
   std::vector<std::unique_ptr<Raw>> idle;
   for (uint64_t i = 1; i <= 3; ++i) {
