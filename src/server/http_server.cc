@@ -1,5 +1,5 @@
-// The exporter's HTTP server on Boost.Beast: one I/O thread runs every
-// connection as a chain of asynchronous operations, each under a deadline,
+// The exporter's HTTP server on Boost.Beast: a few I/O threads (one per
+// core, at most 4) each run their connections as chains of asynchronous operations, each under a deadline,
 // so a slow or silent client holds a few KiB and never a thread. Requests
 // are read with Beast's parser under fixed head and body limits; responses
 // are written by hand from the pieces the provider returns, without copying.
@@ -156,7 +156,7 @@ std::string GzipMember(const std::string& text) {
   return out;
 }
 
-// bcrypt checks, off the I/O thread. At most `limit` checks wait or run; the
+// bcrypt checks, off the I/O threads. At most `limit` checks wait or run; the
 // rest are refused at once, so a flood of guesses costs a bounded queue and
 // answers 503 instead of making every request wait behind it.
 class AuthPool {
@@ -213,7 +213,7 @@ class AuthPool {
 };
 
 // The landing page rendered once per change of what it shows (and at most
-// once a second, for its "ago" texts), plain and gzip. I/O thread only.
+// once a second, for its "ago" texts), plain and gzip. One per worker.
 struct LandingCache {
   std::string key;
   int64_t now = -1;
@@ -338,7 +338,7 @@ class ServerCore {
   std::unique_ptr<asio::steady_timer> accept_retry_;
   std::unique_ptr<AuthPool> auth_pool_;
   std::atomic<int> port_{0};
-  bool stopping_ = false;  // set after the I/O thread ended: connections going now are not counted
+  bool stopping_ = false;  // set once the I/O threads ended: connections going now are not counted
 
   mutable std::mutex settings_mu_;
   std::shared_ptr<const WebSettings> settings_;  // guarded by settings_mu_

@@ -56,7 +56,7 @@ struct ServerOptions {
   // At this many open connections the oldest idle one is closed for a new
   // one; with none idle, the new one is closed at once.
   size_t max_connections = 10000;
-  // bcrypt runs on this many threads, off the I/O thread. Checks waiting or
+  // bcrypt runs on this many threads, off the I/O threads. Checks waiting or
   // running beyond auth_queue get 503 at once instead of queueing.
   int auth_threads = 2;
   size_t auth_queue = 16;
