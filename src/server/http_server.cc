@@ -176,11 +176,13 @@ class AuthPool {
   AuthPool(const AuthPool&) = delete;
   AuthPool& operator=(const AuthPool&) = delete;
 
-  bool TrySubmit(std::function<void()> job) {
+  // Runs `check` on a pool thread, frees its slot, then calls `done` with
+  // the result there: the slot is free by the time anyone hears the answer.
+  bool TrySubmit(std::function<bool()> check, std::function<void(bool)> done) {
     {
       std::lock_guard lock(mu_);
       if (stopping_ || jobs_.size() + running_ >= limit_) return false;
-      jobs_.push_back(std::move(job));
+      jobs_.push_back({std::move(check), std::move(done)});
     }
     wake_.notify_one();
     return true;
@@ -192,21 +194,29 @@ class AuthPool {
     for (;;) {
       wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
       if (stopping_) return;
-      auto job = std::move(jobs_.front());
+      Job job = std::move(jobs_.front());
       jobs_.pop_front();
       ++running_;
       lock.unlock();
-      job();
-      job = nullptr;  // releases what the job holds before the slot is freed
+      const bool ok = job.check();
       lock.lock();
       --running_;
+      lock.unlock();
+      job.done(ok);
+      job = {};  // releases what the job holds outside the lock
+      lock.lock();
     }
   }
+
+  struct Job {
+    std::function<bool()> check;
+    std::function<void(bool)> done;
+  };
 
   const size_t limit_;
   std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;  // guarded by mu_
+  std::deque<Job> jobs_;                    // guarded by mu_
   size_t running_ = 0;                      // guarded by mu_
   bool stopping_ = false;                   // guarded by mu_
   std::vector<std::thread> workers_;
@@ -526,13 +536,16 @@ class Session final : public Connection {
       Serve();
       return;
     }
-    auto job = [self = Self(), auth = settings_->auth, io = &worker_.io,
-                credentials = std::make_shared<BasicCredentials>(std::move(*credentials))]() {
+    auto check = [auth = settings_->auth,
+                  credentials = std::make_shared<BasicCredentials>(std::move(*credentials))]() {
       const bool ok = auth->Check(credentials->user, credentials->password);
       OPENSSL_cleanse(credentials->password.data(), credentials->password.size());
+      return ok;
+    };
+    auto done = [self = Self(), io = &worker_.io](bool ok) {
       asio::post(*io, [self, ok] { self->OnAuthChecked(ok); });
     };
-    if (!server_.auth_pool_->TrySubmit(std::move(job))) {
+    if (!server_.auth_pool_->TrySubmit(std::move(check), std::move(done))) {
       server_.CountAuthRejection(AuthRejection::kBusy);
       Reply r;
       r.status = 503;

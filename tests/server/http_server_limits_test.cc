@@ -157,8 +157,9 @@ TEST_F(HttpServerLimitsTest, HeadDeadlineAndIdleTimeoutCloseAndAreCounted) {
 
 TEST_F(HttpServerLimitsTest, FullBcryptPoolAnswers503AndCachedUsersStillGetIn) {
   config::WebConfig web;
-  // A cost that keeps a check busy for a good fraction of a second.
-  web.basic_auth_users["alice"] = Bcrypt("s3cret", 13);
+  // A cost that keeps one check busy for about a second, so that two guesses
+  // sent together overlap even on a loaded machine.
+  web.basic_auth_users["alice"] = Bcrypt("s3cret", 14);
   ServerOptions o;
   o.web = web;
   o.auth_threads = 1;
