@@ -348,7 +348,7 @@ class ServerCore {
   std::unique_ptr<asio::steady_timer> accept_retry_;
   std::unique_ptr<AuthPool> auth_pool_;
   std::atomic<int> port_{0};
-  bool stopping_ = false;  // set once the I/O threads ended: connections going now are not counted
+  std::atomic<bool> stopping_{false};  // set once the I/O threads ended: connections going now are not counted
 
   mutable std::mutex settings_mu_;
   std::shared_ptr<const WebSettings> settings_;  // guarded by settings_mu_
@@ -542,8 +542,10 @@ class Session final : public Connection {
       OPENSSL_cleanse(credentials->password.data(), credentials->password.size());
       return ok;
     };
-    auto done = [self = Self(), io = &worker_.io](bool ok) {
-      asio::post(*io, [self, ok] { self->OnAuthChecked(ok); });
+    // The session moves on to its worker with the answer, so that it is
+    // never released, or destroyed, on a pool thread.
+    auto done = [self = Self(), io = &worker_.io](bool ok) mutable {
+      asio::post(*io, [self = std::move(self), ok] { self->OnAuthChecked(ok); });
     };
     if (!server_.auth_pool_->TrySubmit(std::move(check), std::move(done))) {
       server_.CountAuthRejection(AuthRejection::kBusy);
