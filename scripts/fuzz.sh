@@ -22,6 +22,7 @@ targets=(
   "page_parser_fuzzer   page_parser    page_parser.dict    16384"
   "exposition_fuzzer    page_parser    page_parser.dict    16384"
   "config_loader_fuzzer config_loader  config_loader.dict  4096"
+  "request_head_fuzzer  request_head   request_head.dict   32768"
 )
 wanted=("$@")
 

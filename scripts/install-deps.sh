@@ -6,7 +6,7 @@ set -euo pipefail
 want=${1:-build}
 build_pkgs=(cmake g++ make pkg-config ca-certificates
             prometheus-cpp-dev libcpp-httplib-dev rapidjson-dev libyaml-cpp-dev
-            libssl-dev zlib1g-dev libcrypt-dev)
+            libssl-dev zlib1g-dev libcrypt-dev libboost1.81-dev)
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev
            clang libclang-rt-14-dev
            prometheus prometheus-alertmanager wrk nginx-light chromium

@@ -28,14 +28,25 @@ void WriteBody(const dse::metrics::ScrapeBody& body) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Two malloc arenas instead of one per busy thread: the HTTP workers'
-  // short-lived scrape buffers otherwise spread over up to 16 arenas whose
-  // freed pages stay resident, so memory under load drifts with the pool size.
-  mallopt(M_ARENA_MAX, 2);
+  // One malloc arena for every thread. With a second one the poller's
+  // buffers landed there and freed pages stayed resident (RSS after 10 polls
+  // at 10,000 deployments 46 MiB instead of 36); the few threads left (a
+  // poller per account, the HTTP I/O threads, the bcrypt pool) allocate
+  // little at once, and each has its own tcache.
+  mallopt(M_ARENA_MAX, 1);
 
   // The process holds API keys: a core dump must not carry them.
   rlimit no_core{0, 0};
   setrlimit(RLIMIT_CORE, &no_core);
+
+  // Each HTTP connection is a descriptor and the server holds up to 10,000:
+  // take what the hard limit allows, as Go programs do. The API client polls
+  // (never select()), so descriptors past 1024 are fine.
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   auto flags = dse::app::ParseFlags(std::vector<std::string>(argv + 1, argv + argc));
   if (!flags.ok()) {

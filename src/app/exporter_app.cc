@@ -187,7 +187,10 @@ int ExporterApp::port() const { return server_->port(); }
 metrics::ScrapeBody ExporterApp::Scrape(bool gzip) {
   std::vector<metrics::ExporterMetrics::HttpRequestCount> http;
   for (const auto& c : server_->RequestCounts()) http.push_back({c.handler, c.code, c.count});
-  return metrics::AssembleScrapeBody(store_.Current(), metrics_.RenderText(http), gzip);
+  server::ConnectionStats served = server_->Connections();
+  const metrics::ExporterMetrics::HttpConnectionStats connections{served.open, std::move(served.closed),
+                                                                  std::move(served.auth_rejections)};
+  return metrics::AssembleScrapeBody(store_.Current(), metrics_.RenderText(http, &connections), gzip);
 }
 
 metrics::StatusView ExporterApp::Status() {

@@ -20,8 +20,34 @@ using detail::Source;
 // format, of which we support the part listed here.
 constexpr std::string_view kTopKeys[] = {"tls_server_config", "http_server_config", "basic_auth_users",
                                          "unauthenticated_paths"};
-constexpr std::string_view kTlsKeys[] = {"cert_file", "key_file", "client_ca_file", "client_auth_type",
-                                         "min_version"};
+constexpr std::string_view kTlsKeys[] = {"cert_file",   "key_file",      "client_ca_file",   "client_auth_type",
+                                         "min_version", "max_version",   "cipher_suites",    "curve_preferences"};
+
+// The TLS 1.2 suites Go's crypto/tls offers, by IANA name; Go's short names
+// for the ChaCha20 suites are accepted too and stored by their IANA name.
+constexpr std::string_view kCipherSuites[] = {
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",       "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",          "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",            "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",       "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256",               "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_RSA_WITH_AES_128_CBC_SHA",                  "TLS_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_RSA_WITH_AES_128_CBC_SHA256",
+};
+constexpr std::string_view kTls13Suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                             "TLS_CHACHA20_POLY1305_SHA256"};
+constexpr std::string_view kCurves[] = {"X25519", "CurveP256", "CurveP384", "CurveP521"};
+
+std::string Listed(std::span<const std::string_view> names) {
+  std::string out;
+  for (std::string_view n : names) {
+    if (!out.empty()) out += ", ";
+    out += n;
+  }
+  return out;
+}
 constexpr std::string_view kHttpKeys[] = {"http2", "headers"};
 
 // exporter-toolkit lets only these headers be set, some only to fixed values,
@@ -82,12 +108,15 @@ class WebLoader {
     // Present but empty means no TLS, as in exporter-toolkit.
     if (v.node.IsNull() || (v.node.IsMap() && v.node.size() == 0)) return Status::Ok();
     TlsServerConfig tls;
+    std::optional<Located> max_version_seen;
     std::optional<Located> ca;
     std::optional<Located> auth;
     std::string auth_type;
     Status s = detail::ForEachEntry(
         src_, v, {kTlsKeys, {}, "a map of TLS settings"},
         [&](const std::string& key, const Located& f) -> Status {
+          if (key == "cipher_suites") return ReadCipherSuites(f, tls.cipher_suites);
+          if (key == "curve_preferences") return ReadCurves(f, tls.curve_preferences);
           Result<std::string> text = detail::ReadString(src_, f);
           if (!text.ok()) return Error{text.error()};
           if (key == "min_version") {
@@ -95,6 +124,15 @@ class WebLoader {
               return src_.At(f.mark, f.path, "want TLS12 or TLS13, got " + Quote(*text));
             }
             tls.min_version = *text;
+            return Status::Ok();
+          }
+          if (key == "max_version") {
+            if (*text != "TLS12" && *text != "TLS13") {
+              return src_.At(f.mark, f.path, "want TLS12 or TLS13 (TLS 1.1 and older are refused), got " +
+                                                 Quote(*text));
+            }
+            tls.max_version = *text;
+            max_version_seen = f;
             return Status::Ok();
           }
           if (key == "client_auth_type") {
@@ -120,6 +158,11 @@ class WebLoader {
           return Status::Ok();
         });
     if (!s.ok()) return s;
+    // "TLS12" < "TLS13" as text too.
+    if (max_version_seen && tls.max_version < tls.min_version) {
+      return src_.At(max_version_seen->mark, max_version_seen->path,
+                     tls.max_version + " is below min_version " + tls.min_version);
+    }
     if (tls.cert_file.empty()) {
       return src_.At(v.mark, JoinPath(v.path, "cert_file"), "missing; TLS needs both cert_file and key_file");
     }
@@ -223,6 +266,48 @@ class WebLoader {
           config_.basic_auth_users[user] = f.node.Scalar();
           return Status::Ok();
         });
+  }
+
+  Status ReadCipherSuites(const Located& v, std::vector<std::string>& out) {
+    if (v.node.IsNull()) return Status::Ok();
+    return detail::ForEachItem(
+        src_, v, "a list of TLS 1.2 cipher suite names", [&](size_t, const Located& f) -> Status {
+          Result<std::string> name = detail::ReadString(src_, f);
+          if (!name.ok()) return Error{name.error()};
+          std::string suite = *name;
+          if (suite == "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305" || suite == "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305") {
+            suite += "_SHA256";
+          }
+          if (std::find(std::begin(kTls13Suites), std::end(kTls13Suites), suite) != std::end(kTls13Suites)) {
+            return src_.At(f.mark, f.path,
+                           Quote(suite) + " is a TLS 1.3 suite; TLS 1.3 suites are not configurable");
+          }
+          if (std::find(std::begin(kCipherSuites), std::end(kCipherSuites), suite) == std::end(kCipherSuites)) {
+            return src_.At(f.mark, f.path,
+                           "unknown or insecure cipher suite " + Quote(suite) + "; known: " + Listed(kCipherSuites));
+          }
+          if (std::find(out.begin(), out.end(), suite) != out.end()) {
+            return src_.At(f.mark, f.path, Quote(suite) + " is listed twice");
+          }
+          out.push_back(std::move(suite));
+          return Status::Ok();
+        });
+  }
+
+  Status ReadCurves(const Located& v, std::vector<std::string>& out) {
+    if (v.node.IsNull()) return Status::Ok();
+    return detail::ForEachItem(src_, v, "a list of curve names", [&](size_t, const Located& f) -> Status {
+      Result<std::string> name = detail::ReadString(src_, f);
+      if (!name.ok()) return Error{name.error()};
+      if (std::find(std::begin(kCurves), std::end(kCurves), *name) == std::end(kCurves)) {
+        return src_.At(f.mark, f.path, "want one of " + Listed(kCurves) + ", got " + Quote(*name));
+      }
+      if (std::find(out.begin(), out.end(), *name) != out.end()) {
+        return src_.At(f.mark, f.path, Quote(*name) + " is listed twice");
+      }
+      out.push_back(std::move(*name));
+      return Status::Ok();
+    });
   }
 
   Status ReadUnauthenticatedPaths(const Located& v) {

@@ -21,6 +21,14 @@ struct TlsServerConfig {
   // Empty: no client certificates. Set: every client must present one signed
   // by this CA (exporter-toolkit's RequireAndVerifyClientCert).
   std::string client_ca_file;
+  std::string max_version = "TLS13";  // "TLS12" or "TLS13", not below min_version
+  // TLS 1.2 suites by their IANA names (as Go's crypto/tls and exporter-toolkit
+  // write them), in order of preference. Empty: OpenSSL's secure defaults.
+  // TLS 1.3 suites are not configurable, as in Go.
+  std::vector<std::string> cipher_suites{};
+  // Key exchange groups in exporter-toolkit's names (X25519, CurveP256,
+  // CurveP384, CurveP521), in order of preference. Empty: OpenSSL's defaults.
+  std::vector<std::string> curve_preferences{};
 };
 
 struct WebConfig {

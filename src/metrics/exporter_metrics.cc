@@ -244,7 +244,8 @@ std::string ExporterMetrics::RegistryText() const {
   return text;
 }
 
-std::string ExporterMetrics::RenderText(const std::vector<HttpRequestCount>& http_requests) const {
+std::string ExporterMetrics::RenderText(const std::vector<HttpRequestCount>& http_requests,
+                                        const HttpConnectionStats* connections) const {
   // The text format is one family after another, so the registry's part can
   // be serialized apart from the families that change on every scrape.
   // Those few are written directly, as TextSerializer would write them: its
@@ -264,6 +265,35 @@ std::string ExporterMetrics::RenderText(const std::vector<HttpRequestCount>& htt
       AppendSerializerValue(text, static_cast<double>(r.count));
       text.push_back('\n');
     }
+  }
+  if (connections != nullptr) {
+    constexpr std::string_view kOpen = "dashscope_exporter_http_open_connections";
+    AppendHeader(text, kOpen, "HTTP connections open now.", "gauge");
+    text += kOpen;
+    text.push_back(' ');
+    AppendSerializerValue(text, static_cast<double>(connections->open));
+    text.push_back('\n');
+    const auto counter = [&](std::string_view name, std::string_view help,
+                             const std::vector<std::pair<std::string, uint64_t>>& rows) {
+      AppendHeader(text, name, help, "counter");
+      for (const auto& [reason, count] : rows) {
+        text += name;
+        text += "{reason=\"";
+        AppendLabelValue(text, reason);
+        text += "\"} ";
+        AppendSerializerValue(text, static_cast<double>(count));
+        text.push_back('\n');
+      }
+    };
+    counter("dashscope_exporter_http_connections_closed_total",
+            "HTTP connections closed, by reason: client_closed, done (by the server after a response), idle, "
+            "head_timeout, head_too_large, body_refused, method_refused, bad_request, tls_handshake, "
+            "write_failed, cap (closed for a new connection at the connection limit).",
+            connections->closed);
+    counter("dashscope_exporter_http_auth_rejections_total",
+            "HTTP requests refused by basic auth, by reason: missing, bad_credentials, busy (too many "
+            "password checks in progress).",
+            connections->auth_rejections);
   }
   AppendProcessText(text, ReadProcessStats());
   return text;

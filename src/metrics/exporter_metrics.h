@@ -12,6 +12,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <prometheus/counter.h>
@@ -87,9 +88,17 @@ class ExporterMetrics {
     int code = 0;
     uint64_t count = 0;
   };
+  // The HTTP server's connections: open now, closed by reason, and requests
+  // refused for authentication by reason.
+  struct HttpConnectionStats {
+    uint64_t open = 0;
+    std::vector<std::pair<std::string, uint64_t>> closed;
+    std::vector<std::pair<std::string, uint64_t>> auth_rejections;
+  };
   // Exposition text of everything here plus the process_* metrics and the
-  // given HTTP request counts.
-  std::string RenderText(const std::vector<HttpRequestCount>& http_requests) const;
+  // given HTTP request counts and, when given, connection stats.
+  std::string RenderText(const std::vector<HttpRequestCount>& http_requests,
+                         const HttpConnectionStats* connections = nullptr) const;
 
  private:
   friend class AccountMetrics;

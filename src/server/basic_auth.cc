@@ -128,6 +128,29 @@ BasicAuthenticator::BasicAuthenticator(std::map<std::string, std::string> users,
   cache_.reserve(kCacheCapacity);
 }
 
+bool BasicAuthenticator::CacheKey(std::string_view user, std::string_view password, const std::string& hash,
+                                  Digest& key) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned int len = 0;
+  const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
+  if (ok) {
+    AddLengthPrefixed(ctx, user);
+    AddLengthPrefixed(ctx, password);
+    AddLengthPrefixed(ctx, hash);
+    EVP_DigestFinal_ex(ctx, key.data(), &len);
+  }
+  EVP_MD_CTX_free(ctx);
+  return ok && len == key.size();
+}
+
+bool BasicAuthenticator::CheckCached(std::string_view user, std::string_view password) {
+  if (!UsablePassword(password)) return false;
+  const auto it = users_.find(std::string(user));
+  if (it == users_.end()) return false;
+  Digest key{};
+  return CacheKey(user, password, it->second, key) && CacheHit(key, clock_());
+}
+
 bool BasicAuthenticator::Check(std::string_view user, std::string_view password) {
   if (!UsablePassword(password)) return false;
   const auto it = users_.find(std::string(user));
@@ -136,22 +159,11 @@ bool BasicAuthenticator::Check(std::string_view user, std::string_view password)
   const auto now = clock_();
 
   Digest key{};
-  if (known) {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    unsigned int len = 0;
-    const bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1;
-    if (ok) {
-      AddLengthPrefixed(ctx, user);
-      AddLengthPrefixed(ctx, password);
-      AddLengthPrefixed(ctx, hash);
-      EVP_DigestFinal_ex(ctx, key.data(), &len);
-    }
-    EVP_MD_CTX_free(ctx);
-    if (ok && len == key.size() && CacheHit(key, now)) return true;
-  }
+  const bool keyed = known && CacheKey(user, password, hash, key);
+  if (keyed && CacheHit(key, now)) return true;
   const bool matches = BcryptMatches(password, hash);
   if (!known || !matches) return false;
-  CacheInsert(key, now);
+  if (keyed) CacheInsert(key, now);
   return true;
 }
 

@@ -49,6 +49,9 @@ class BasicAuthenticator {
                                                             Clock clock = nullptr);
 
   bool Check(std::string_view user, std::string_view password);
+  // True when these credentials passed Check() within kCacheTtl. Never runs
+  // bcrypt, so the server's I/O thread may call it; a false means "ask Check".
+  bool CheckCached(std::string_view user, std::string_view password);
 
   // bcrypt computations so far; lets tests see the cache work.
   uint64_t bcrypt_runs() const { return bcrypt_runs_.load(); }
@@ -61,6 +64,7 @@ class BasicAuthenticator {
   };
 
   BasicAuthenticator(std::map<std::string, std::string> users, std::string dummy_hash, Clock clock);
+  static bool CacheKey(std::string_view user, std::string_view password, const std::string& hash, Digest& key);
   bool CacheHit(const Digest& key, std::chrono::steady_clock::time_point now);
   void CacheInsert(const Digest& key, std::chrono::steady_clock::time_point now);
   bool BcryptMatches(std::string_view password, const std::string& hash);

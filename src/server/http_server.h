@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -18,8 +19,9 @@
 
 namespace dse::server {
 
-// What the server reads; implemented by the app. Called from worker threads
-// concurrently: implementations must be thread-safe and fast (no I/O).
+// What the server reads; implemented by the app. Called from the server's I/O
+// thread, which serves every connection: implementations must be
+// thread-safe and fast (no I/O, no waiting).
 class MetricsProvider {
  public:
   virtual ~MetricsProvider() = default;
@@ -29,26 +31,35 @@ class MetricsProvider {
   virtual bool Ready() = 0;
 };
 
+// The machine's cores, at most 4.
+int DefaultIoThreads();
+
 struct ServerOptions {
   // "[host]:port"; ":9864" = all IPv4 interfaces (0.0.0.0); "[::]:9864" or
   // "[::1]:9864" for IPv6. See listen_address.h.
   std::string listen_address = ":9864";
   std::string telemetry_path = "/metrics";
   std::optional<config::WebConfig> web;  // TLS and basic auth, from --web.config.file
-  // Fixed pool. httplib gives each keep-alive connection a worker until it
-  // closes, so connections beyond the pool wait whole keep-alive sessions, not
-  // one scrape: size it for the concurrent scrapers expected. An idle worker
-  // never wakes up; its stack costs ~8 KiB resident (~72 KiB once it has
-  // written a body through the 64 KiB coalescing buffer).
-  int worker_threads = 16;
-  std::chrono::seconds read_timeout{10};
+  // Connections are spread over this many event-driven I/O threads, each
+  // holding thousands: an idle or slow connection costs a few KiB and no
+  // thread. More than the cores buys nothing.
+  int io_threads = DefaultIoThreads();
+  // From accept (TLS handshake included), or from a request's first byte on
+  // a kept-alive connection, until its head has fully arrived.
+  std::chrono::seconds head_timeout{10};
+  // Writing one response, for clients that stop reading.
   std::chrono::seconds write_timeout{10};
-  // An idle keep-alive connection holds a worker thread until this passes, and
-  // Stop() waits for it: keep it short.
-  std::chrono::seconds keep_alive_timeout{3};
-  int keep_alive_max_requests = 100;
-  // Nothing we serve takes a body; larger requests get 413.
-  size_t max_request_body_bytes = 4096;
+  // How long a connection may wait for the first byte of its next request.
+  // Idle connections are cheap now, so long enough for a scraper's interval.
+  std::chrono::seconds idle_timeout{60};
+  int keep_alive_max_requests = 1000;
+  // At this many open connections the oldest idle one is closed for a new
+  // one; with none idle, the new one is closed at once.
+  size_t max_connections = 10000;
+  // bcrypt runs on this many threads, off the I/O threads. Checks waiting or
+  // running beyond auth_queue get 503 at once instead of queueing.
+  int auth_threads = 2;
+  size_t auth_queue = 16;
 };
 
 // One row of dashscope_exporter_http_requests_total{handler,code}.
@@ -56,6 +67,18 @@ struct RequestCount {
   std::string handler;  // metrics, healthz, readyz, landing or other
   int code = 0;         // HTTP status sent (401 for rejected credentials)
   uint64_t count = 0;
+};
+
+// Connections seen by the server, for dashscope_exporter_http_* metrics.
+struct ConnectionStats {
+  uint64_t open = 0;
+  // By reason, every reason listed, sorted by name: bad_request,
+  // client_closed, cap, done, head_timeout, head_too_large, body_refused,
+  // idle, method_refused, tls_handshake, write_failed.
+  std::vector<std::pair<std::string, uint64_t>> closed;
+  // Requests refused for authentication, by reason: missing, bad_credentials,
+  // busy (the bcrypt pool was full).
+  std::vector<std::pair<std::string, uint64_t>> auth_rejections;
 };
 
 class HttpServer {
@@ -81,6 +104,7 @@ class HttpServer {
   // Every response sent so far, by handler and status code, sorted. Counted
   // once the response has been written.
   std::vector<RequestCount> RequestCounts() const;
+  ConnectionStats Connections() const;
 
  private:
   struct Impl;

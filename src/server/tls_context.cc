@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace dse::server::detail {
 namespace {
@@ -43,6 +44,57 @@ Result<BioPtr> OpenFile(const std::string& what, const std::string& path) {
   return bio;
 }
 
+int VersionOf(const std::string& name) { return name == "TLS13" ? TLS1_3_VERSION : TLS1_2_VERSION; }
+
+// exporter-toolkit's IANA suite names -> OpenSSL's names, ':'-joined.
+Result<std::string> OpenSslCipherList(const std::vector<std::string>& iana) {
+  if (iana.empty()) return std::string();
+  SSL_CTX* probe = SSL_CTX_new(TLS_server_method());
+  if (probe == nullptr) return Error{"TLS: cannot make a probe context: " + TakeOpenSslError()};
+  std::string list;
+  std::string missing;
+  if (SSL_CTX_set_cipher_list(probe, "ALL:@SECLEVEL=0") == 1) {
+    const STACK_OF(SSL_CIPHER)* all = SSL_CTX_get_ciphers(probe);
+    for (const std::string& want : iana) {
+      const char* found = nullptr;
+      for (int i = 0; i < sk_SSL_CIPHER_num(all); ++i) {
+        const SSL_CIPHER* c = sk_SSL_CIPHER_value(all, i);
+        const char* standard = SSL_CIPHER_standard_name(c);
+        if (standard != nullptr && want == standard) found = SSL_CIPHER_get_name(c);
+      }
+      if (found == nullptr) {
+        missing = want;
+        break;
+      }
+      if (!list.empty()) list += ':';
+      list += found;
+    }
+  }
+  SSL_CTX_free(probe);
+  ERR_clear_error();
+  if (!missing.empty()) return Error{"TLS: cipher suite " + missing + " is not available in this OpenSSL"};
+  if (list.empty()) return Error{"TLS: cannot list OpenSSL's cipher suites"};
+  return list;
+}
+
+// exporter-toolkit's curve names -> OpenSSL's group names, ':'-joined.
+std::string OpenSslGroupList(const std::vector<std::string>& curves) {
+  std::string list;
+  for (const std::string& c : curves) {
+    if (!list.empty()) list += ':';
+    if (c == "CurveP256") {
+      list += "P-256";
+    } else if (c == "CurveP384") {
+      list += "P-384";
+    } else if (c == "CurveP521") {
+      list += "P-521";
+    } else {
+      list += c;  // X25519
+    }
+  }
+  return list;
+}
+
 }  // namespace
 
 TlsMaterial::~TlsMaterial() {
@@ -64,6 +116,17 @@ Result<std::shared_ptr<const TlsMaterial>> TlsMaterial::Load(const config::TlsSe
   } else {
     return Error{"TLS: min_version \"" + config.min_version + "\" is not supported (want TLS12 or TLS13)"};
   }
+  if (config.max_version != "TLS12" && config.max_version != "TLS13") {
+    return Error{"TLS: max_version \"" + config.max_version + "\" is not supported (want TLS12 or TLS13)"};
+  }
+  m->max_version_ = VersionOf(config.max_version);
+  if (m->max_version_ < m->min_version_) {
+    return Error{"TLS: max_version " + config.max_version + " is below min_version " + config.min_version};
+  }
+  auto ciphers = OpenSslCipherList(config.cipher_suites);
+  if (!ciphers) return Error{ciphers.error()};
+  m->cipher_list_ = std::move(*ciphers);
+  m->groups_list_ = OpenSslGroupList(config.curve_preferences);
 
   {
     auto bio = OpenFile("certificate", config.cert_file);
@@ -120,6 +183,10 @@ Result<std::shared_ptr<const TlsMaterial>> TlsMaterial::Load(const config::TlsSe
 bool TlsMaterial::ApplyTo(SSL* ssl) const {
   if (SSL_use_cert_and_key(ssl, cert_, key_, chain_, 1) != 1) return false;
   if (SSL_set_min_proto_version(ssl, min_version_) != 1) return false;
+  if (SSL_set_max_proto_version(ssl, max_version_) != 1) return false;
+  // TLS 1.2 suites only; TLS 1.3's stay OpenSSL's, as Go does.
+  if (!cipher_list_.empty() && SSL_set_cipher_list(ssl, cipher_list_.c_str()) != 1) return false;
+  if (!groups_list_.empty() && SSL_set1_groups_list(ssl, groups_list_.c_str()) != 1) return false;
   if (client_ca_ != nullptr) {
     if (SSL_set1_verify_cert_store(ssl, client_ca_) != 1) return false;
     STACK_OF(X509_NAME)* names = SSL_dup_CA_list(client_ca_names_);

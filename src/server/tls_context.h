@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "common/result.h"
 #include "config/web_config.h"
@@ -37,6 +38,9 @@ class TlsMaterial {
   X509_STORE* client_ca_ = nullptr;                // null: no client certificates
   STACK_OF(X509_NAME)* client_ca_names_ = nullptr;  // sent in CertificateRequest
   int min_version_ = TLS1_2_VERSION;
+  int max_version_ = TLS1_3_VERSION;
+  std::string cipher_list_;  // OpenSSL names, ':'-joined; empty: defaults
+  std::string groups_list_;  // OpenSSL group names, ':'-joined; empty: defaults
 };
 
 class TlsContext {

@@ -173,9 +173,57 @@ TEST_F(WebConfigTest, UnknownTopLevelKey) {
 }
 
 TEST_F(WebConfigTest, UnknownTlsKey) {
-  EXPECT_EQ(ErrorOf("tls_server_config:\n  cert_file: cert.pem\n  cipher_suites: []\n"),
-            "DIR/web.yml:3:3: tls_server_config.cipher_suites: unknown key; allowed: cert_file, key_file, "
-            "client_ca_file, client_auth_type, min_version");
+  EXPECT_EQ(ErrorOf("tls_server_config:\n  cert_file: cert.pem\n  prefer_server_cipher_suites: true\n"),
+            "DIR/web.yml:3:3: tls_server_config.prefer_server_cipher_suites: unknown key; allowed: cert_file, "
+            "key_file, client_ca_file, client_auth_type, min_version, max_version, cipher_suites, "
+            "curve_preferences");
+}
+
+constexpr char kTlsHead[] = "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n";
+
+TEST_F(WebConfigTest, MaxVersionCipherSuitesAndCurves) {
+  const WebConfig c = Load(std::string(kTlsHead) +
+                           "  max_version: TLS12\n"
+                           "  cipher_suites:\n"
+                           "    - TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n"
+                           "    - TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305\n"
+                           "  curve_preferences: [X25519, CurveP256]\n");
+  ASSERT_TRUE(c.tls.has_value());
+  EXPECT_EQ(c.tls->max_version, "TLS12");
+  EXPECT_THAT(c.tls->cipher_suites, ElementsAre("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                                                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"));
+  EXPECT_THAT(c.tls->curve_preferences, ElementsAre("X25519", "CurveP256"));
+}
+
+TEST_F(WebConfigTest, TlsVersionDefaultsAndRange) {
+  const WebConfig c = Load(kTlsHead);
+  ASSERT_TRUE(c.tls.has_value());
+  EXPECT_EQ(c.tls->max_version, "TLS13");
+  EXPECT_TRUE(c.tls->cipher_suites.empty());
+  EXPECT_TRUE(c.tls->curve_preferences.empty());
+  EXPECT_EQ(ErrorOf(std::string(kTlsHead) + "  max_version: TLS11\n"),
+            "DIR/web.yml:4:16: tls_server_config.max_version: want TLS12 or TLS13 (TLS 1.1 and older are "
+            "refused), got \"TLS11\"");
+  EXPECT_EQ(ErrorOf(std::string(kTlsHead) + "  min_version: TLS13\n  max_version: TLS12\n"),
+            "DIR/web.yml:5:16: tls_server_config.max_version: TLS12 is below min_version TLS13");
+}
+
+TEST_F(WebConfigTest, BadCipherSuitesAndCurves) {
+  EXPECT_THAT(ErrorOf(std::string(kTlsHead) + "  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n"),
+              ::testing::StartsWith("DIR/web.yml:4:19: tls_server_config.cipher_suites[0]: unknown or insecure "
+                                    "cipher suite \"TLS_RSA_WITH_RC4_128_SHA\"; known: "
+                                    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "));
+  EXPECT_EQ(ErrorOf(std::string(kTlsHead) + "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n"),
+            "DIR/web.yml:4:19: tls_server_config.cipher_suites[0]: \"TLS_AES_128_GCM_SHA256\" is a TLS 1.3 "
+            "suite; TLS 1.3 suites are not configurable");
+  EXPECT_EQ(ErrorOf(std::string(kTlsHead) + "  curve_preferences: [X25519, P-256]\n"),
+            "DIR/web.yml:4:31: tls_server_config.curve_preferences[1]: want one of X25519, CurveP256, "
+            "CurveP384, CurveP521, got \"P-256\"");
+  EXPECT_EQ(ErrorOf(std::string(kTlsHead) + "  curve_preferences: [X25519, X25519]\n"),
+            "DIR/web.yml:4:31: tls_server_config.curve_preferences[1]: \"X25519\" is listed twice");
+  EXPECT_EQ(ErrorOf(std::string(kTlsHead) + "  cipher_suites: nope\n"),
+            "DIR/web.yml:4:18: tls_server_config.cipher_suites: want a list of TLS 1.2 cipher suite names, got "
+            "\"nope\"");
 }
 
 TEST_F(WebConfigTest, DuplicateKey) {

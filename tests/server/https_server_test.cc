@@ -1,6 +1,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "common/log.h"
 #include "server/http_server.h"
@@ -31,11 +37,9 @@ class HttpsServerTest : public ::testing::Test {
     log::SetSink(nullptr);
   }
 
-  Status StartServer(config::WebConfig web) {
-    ServerOptions o;
+  Status StartServer(config::WebConfig web, ServerOptions o = {}) {
     o.listen_address = "127.0.0.1:0";
     o.web = std::move(web);
-    o.worker_threads = 2;
     server_ = std::make_unique<HttpServer>(o, provider_);
     return server_->Start();
   }
@@ -110,6 +114,61 @@ TEST_F(HttpsServerTest, MinVersionTls13) {
     EXPECT_FALSE(c->Get("/healthz"));
   }
   auto c = Client(cert_.cert);
+  auto res = c->Get("/healthz");
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 200);
+}
+
+TEST_F(HttpsServerTest, TheHandshakeCountsAgainstTheHeadDeadline) {
+  ServerOptions o;
+  o.head_timeout = std::chrono::seconds(1);
+  ASSERT_TRUE(StartServer(TlsConfig(cert_), o).ok());
+  // A client that connects and never says hello.
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server_->port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 20000), 1) << "closed by the server within the head deadline";
+  char byte = 0;
+  EXPECT_EQ(recv(fd, &byte, 1, 0), 0);
+  close(fd);
+  uint64_t timeouts = 0;
+  for (int i = 0; i < 2000 && timeouts == 0; ++i) {
+    for (const auto& [reason, n] : server_->Connections().closed) {
+      if (reason == "head_timeout") timeouts = n;
+    }
+    if (timeouts == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(timeouts, 1u);
+}
+
+TEST_F(HttpsServerTest, MaxVersionCipherSuitesAndCurves) {
+  config::WebConfig web = TlsConfig(cert_);
+  web.tls->max_version = "TLS12";
+  web.tls->cipher_suites = {"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"};
+  web.tls->curve_preferences = {"CurveP384"};
+  ASSERT_TRUE(StartServer(web).ok());
+  {
+    auto c = Client(cert_.cert);
+    SSL_CTX_set_min_proto_version(c->ssl_context(), TLS1_3_VERSION);
+    EXPECT_FALSE(c->Get("/healthz")) << "TLS 1.3 is above max_version";
+  }
+  {
+    auto c = Client(cert_.cert);
+    SSL_CTX_set_cipher_list(c->ssl_context(), "ECDHE-ECDSA-AES128-GCM-SHA256");
+    EXPECT_FALSE(c->Get("/healthz")) << "a suite the server does not allow";
+  }
+  {
+    auto c = Client(cert_.cert);
+    SSL_CTX_set1_groups_list(c->ssl_context(), "P-256");
+    EXPECT_FALSE(c->Get("/healthz")) << "a curve the server does not allow";
+  }
+  auto c = Client(cert_.cert);
+  SSL_CTX_set_cipher_list(c->ssl_context(), "ECDHE-ECDSA-AES256-GCM-SHA384");
+  SSL_CTX_set1_groups_list(c->ssl_context(), "P-384:P-256");
   auto res = c->Get("/healthz");
   ASSERT_TRUE(res) << httplib::to_string(res.error());
   EXPECT_EQ(res->status, 200);

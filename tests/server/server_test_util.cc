@@ -130,9 +130,9 @@ std::string Gunzip(const std::string& bytes) {
   return out;
 }
 
-std::string Bcrypt(const std::string& password) {
+std::string Bcrypt(const std::string& password, unsigned long cost) {
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof salt), nullptr);
+  EXPECT_NE(crypt_gensalt_rn("$2b$", cost, nullptr, 0, salt, sizeof salt), nullptr);
   auto data = std::make_unique<crypt_data>();
   const char* h = crypt_rn(password.c_str(), salt, data.get(), static_cast<int>(sizeof(crypt_data)));
   EXPECT_NE(h, nullptr);

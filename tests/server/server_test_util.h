@@ -42,8 +42,8 @@ std::string Gzip(const std::string& text);
 // Inflates one gzip member; fails the test on error.
 std::string Gunzip(const std::string& bytes);
 
-// A bcrypt hash ($2b$, cost 5) made now with libcrypt.
-std::string Bcrypt(const std::string& password);
+// A bcrypt hash ($2b$, cost 5 unless given) made now with libcrypt.
+std::string Bcrypt(const std::string& password, unsigned long cost = 5);
 
 class TempDir {
  public:
