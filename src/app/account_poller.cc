@@ -131,12 +131,11 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double st
   snap->view.last_poll_duration_seconds = duration_seconds;
 
   // Problems: counted by kind, each distinct one logged once per poll.
+  std::map<std::string_view, uint64_t> problems_by_kind;
   if (!result.problems.empty() || result.problems_not_listed > 0) {
-    std::map<std::string_view, uint64_t> by_kind;
-    for (const auto& p : result.problems) ++by_kind[ProblemKind(p)];
+    for (const auto& p : result.problems) ++problems_by_kind[ProblemKind(p)];
     // Problems past the parser's list are counted without their text.
-    if (result.problems_not_listed > 0) by_kind["other"] += result.problems_not_listed;
-    for (const auto& [kind, n] : by_kind) metrics_.RecordProblems(kind, n);
+    if (result.problems_not_listed > 0) problems_by_kind["other"] += result.problems_not_listed;
     size_t logged = 0;
     for (const auto& p : result.problems) {
       if (logged++ == kMaxProblemLinesPerPoll) break;
@@ -148,8 +147,8 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double st
                  {"count", std::to_string(result.problems.size() - kMaxProblemLinesPerPoll)}});
     }
   }
-  if (result.duplicates > 0) metrics_.DuplicatesDropped(result.duplicates);
 
+  bool stale_data_dropped = false;
   if (result.ok) {
     std::vector<dashscope::Deployment> deployments = result.deployments;
     dashscope::ApplyApiTimeZone(deployments, account_.api_time_zone_seconds);
@@ -159,7 +158,6 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double st
     last_good_ = metrics::BuildDeploymentData(account_.name, std::move(deployments), std::move(since));
     last_good_at_ = clock_.SteadyNow();
     last_success_unix_ = end_unix;
-    metrics_.SetStaleDataDropped(false);
     log::Debug("poll succeeded", {{"account", account_.name},
                                   {"deployments", std::to_string(result.deployments.size())},
                                   {"pages", std::to_string(result.pages)},
@@ -171,7 +169,7 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double st
       log::Warn("last good data older than max_staleness, no longer exported",
                 {{"account", account_.name}, {"max_staleness", FormatDuration(settings_.max_staleness)}});
       last_good_.reset();
-      metrics_.SetStaleDataDropped(true);
+      stale_data_dropped = true;
       snap->view.data_dropped_as_stale = true;
     }
   }
@@ -184,9 +182,16 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double st
     snap->view.deployments = std::shared_ptr<const std::vector<dashscope::Deployment>>(
         last_good_, &last_good_->deployments);
   }
-  metrics_.SetDeployments(last_good_ ? last_good_->deployments.size() : 0);
-  metrics_.PollFinished(result.ok, duration_seconds, end_unix);
+  const size_t deployments = last_good_ ? last_good_->deployments.size() : 0;
+  // The data first, then the counters: whoever sees a poll counted (a
+  // scrape, a test waiting on dashscope_poll_failures_total) also sees
+  // what that poll published.
   store_.Publish(std::move(snap));
+  for (const auto& [kind, n] : problems_by_kind) metrics_.RecordProblems(kind, n);
+  if (result.duplicates > 0) metrics_.DuplicatesDropped(result.duplicates);
+  if (result.ok || stale_data_dropped) metrics_.SetStaleDataDropped(stale_data_dropped);
+  metrics_.SetDeployments(deployments);
+  metrics_.PollFinished(result.ok, duration_seconds, end_unix);
 }
 
 void AccountPoller::Start() {
