@@ -92,26 +92,6 @@ ProcessSampler::~ProcessSampler() {
   thread_.join();
 }
 
-std::optional<int64_t> ProcessSampler::PeakKiB(Clock::time_point from,
-                                               Clock::time_point to) const {
-  std::lock_guard lock(mu_);
-  std::optional<int64_t> peak;
-  for (const Reading& r : readings_) {
-    if (r.at >= from && r.at <= to) peak = std::max(peak.value_or(r.rss_kib), r.rss_kib);
-  }
-  return peak;
-}
-
-std::optional<int64_t> ProcessSampler::FloorKiB(Clock::time_point from,
-                                                Clock::time_point to) const {
-  std::lock_guard lock(mu_);
-  std::optional<int64_t> floor;
-  for (const Reading& r : readings_) {
-    if (r.at >= from && r.at <= to) floor = std::min(floor.value_or(r.rss_kib), r.rss_kib);
-  }
-  return floor;
-}
-
 std::vector<ProcessSampler::Reading> ProcessSampler::Readings(Clock::time_point from,
                                                               Clock::time_point to) const {
   std::lock_guard lock(mu_);
@@ -122,11 +102,22 @@ std::vector<ProcessSampler::Reading> ProcessSampler::Readings(Clock::time_point 
   return out;
 }
 
+std::optional<int64_t> ProcessSampler::PeakKiB(Clock::time_point from,
+                                               Clock::time_point to) const {
+  std::optional<int64_t> peak;
+  for (const Reading& r : Readings(from, to)) peak = std::max(peak.value_or(r.rss_kib), r.rss_kib);
+  return peak;
+}
+
+std::optional<int64_t> ProcessSampler::FloorKiB(Clock::time_point from,
+                                                Clock::time_point to) const {
+  std::optional<int64_t> floor;
+  for (const Reading& r : Readings(from, to)) floor = std::min(floor.value_or(r.rss_kib), r.rss_kib);
+  return floor;
+}
+
 size_t ProcessSampler::Count(Clock::time_point from, Clock::time_point to) const {
-  std::lock_guard lock(mu_);
-  size_t n = 0;
-  for (const Reading& r : readings_) n += r.at >= from && r.at <= to ? 1 : 0;
-  return n;
+  return Readings(from, to).size();
 }
 
 std::optional<std::string> FindOnPath(const std::string& name) {
