@@ -21,6 +21,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <list>
 #include <map>
 #include <mutex>
@@ -64,6 +65,15 @@ constexpr size_t kLingerBytes = 64 * 1024;
 constexpr size_t kReadBufferLimit = kMaxRequestHeadBytes + kMaxRequestBodyBytes + 1024;
 // An idle connection keeps at most this much read buffer.
 constexpr size_t kIdleBufferKeep = 4096;
+
+// asio::transfer_all() hands the socket at most 64 KiB per write, so a large
+// /metrics body costs one writev and one timer round per 64 KiB. This lets
+// each write take whatever the socket buffer accepts.
+struct TransferAllAtOnce {
+  size_t operator()(const beast::error_code& ec, size_t) const {
+    return ec ? 0 : std::numeric_limits<size_t>::max();
+  }
+};
 
 enum class CloseReason : size_t {
   kBadRequest,
@@ -717,7 +727,7 @@ class Session final : public Connection {
       }
     }
     Lowest().expires_after(server_.options_.write_timeout);
-    asio::async_write(stream_, out_, [self = Self()](beast::error_code ec, size_t) { self->OnWritten(ec); });
+    asio::async_write(stream_, out_, TransferAllAtOnce{}, [self = Self()](beast::error_code ec, size_t) { self->OnWritten(ec); });
   }
 
   std::shared_ptr<const WebSettings> settings_or_current() {
