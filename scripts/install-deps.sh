@@ -10,7 +10,7 @@ build_pkgs=(cmake g++ make pkg-config ca-certificates
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev
            clang libclang-rt-14-dev
            prometheus prometheus-alertmanager wrk nginx-light chromium
-           python3 curl openssl shellcheck systemd procps
+           python3 python3-yaml curl openssl shellcheck systemd procps
            podman runc mmdebstrap)
 
 pkgs=("${build_pkgs[@]}")

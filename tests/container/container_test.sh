@@ -6,7 +6,11 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "${1:?usage: $0 REPO_ROOT EXPORTER MOCK}" && pwd)
-export PYTHONDONTWRITEBYTECODE=1
+# ctest gives the Python driver its interpreter and PYTHONPATH (tests/CMakeLists.txt).
+[[ -x ${DSE_PYTHON:-} ]] || {
+  echo "FAIL: step 'python': DSE_PYTHON is not Debian's python3 (${DSE_PYTHON:-unset}); run through ctest" >&2
+  exit 1
+}
 # One run at a time per machine: runs share the image tag, the layer cache
 # and the base images (a second run waits, then reuses the cache).
 exec 8>/tmp/dashscope_exporter-container-test.lock
@@ -16,4 +20,4 @@ if ! flock -w 1200 8; then
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dse-container-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-python3 "$HERE/container_test.py" "$ROOT" "${2:?exporter binary}" "${3:?mock binary}" "$WORK"
+"$DSE_PYTHON" "$HERE/container_test.py" "$ROOT" "${2:?exporter binary}" "${3:?mock binary}" "$WORK"

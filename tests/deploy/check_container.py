@@ -15,7 +15,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "container"))
 import contract  # noqa: E402
-import mini_yaml  # noqa: E402
+import strict_yaml  # noqa: E402
 import run_settings  # noqa: E402  (how tests/container ran the image)
 
 BUILD_PACKAGES = {"cmake", "g++", "make", "pkg-config", "prometheus-cpp-dev", "libcpp-httplib-dev",
@@ -209,7 +209,7 @@ def check_dockerfile(root, work):
 # -------------------------------------------------------------- compose
 def check_compose(root):
     deploy = os.path.join(root, "deploy")
-    compose = mini_yaml.load_file(os.path.join(deploy, "docker-compose.yml"))
+    compose = strict_yaml.load_file(os.path.join(deploy, "docker-compose.yml"))
     services = compose.get("services") or {}
     want = {"mock", "exporter", "prometheus", "alertmanager", "grafana"}
     check(want <= set(services), "compose lacks services %s" % sorted(want - set(services)))
@@ -236,7 +236,7 @@ def check_compose(root):
     check(rules in prom.values(), "prometheus does not mount the alert rules")
     prom_cfg_path = prom.get("/etc/prometheus/prometheus.yml")
     if check(prom_cfg_path is not None, "prometheus does not mount deploy/prometheus/prometheus.yml"):
-        cfg = mini_yaml.load_file(prom_cfg_path)
+        cfg = strict_yaml.load_file(prom_cfg_path)
         for rf in cfg.get("rule_files") or []:
             target = os.path.join("/etc/prometheus", rf)
             check(target in prom, "rule file %s is not mounted at %s" % (rf, target))
@@ -252,7 +252,7 @@ def check_compose(root):
     graf = mounts.get("grafana", {})
     prov = graf.get("/etc/grafana/provisioning")
     check(prov == os.path.join(root, "grafana/provisioning"), "grafana must mount grafana/provisioning")
-    provider = mini_yaml.load_file(os.path.join(root, "grafana/provisioning/dashboards/dashscope.yml"))
+    provider = strict_yaml.load_file(os.path.join(root, "grafana/provisioning/dashboards/dashscope.yml"))
     path = ((provider.get("providers") or [{}])[0].get("options") or {}).get("path")
     check(graf.get(path) == os.path.join(root, "grafana/dashboards"),
           "grafana must mount grafana/dashboards at the provider path %s" % path)
@@ -285,7 +285,7 @@ def check_compose(root):
           "exporter DASHSCOPE_API_KEY must equal mock DASHSCOPE_MOCK_API_KEY")
     cfg_path = mounts.get("exporter", {}).get("/etc/dashscope_exporter/dashscope_exporter.yml")
     if check(cfg_path is not None, "exporter does not mount its configuration"):
-        cfg = mini_yaml.load_file(cfg_path)
+        cfg = strict_yaml.load_file(cfg_path)
         accounts = cfg.get("accounts") or []
         check(len(accounts) == 1 and accounts[0].get("base_url") == "http://127.0.0.1:%d" % contract.MOCK_PORT
               and accounts[0].get("api_key_env") == "DASHSCOPE_API_KEY",

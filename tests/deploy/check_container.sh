@@ -4,4 +4,4 @@
 # against a local HTTP server answering 200, then 503, then nothing.
 # shellcheck source=tests/deploy/lib.sh
 source "$(dirname "$0")/lib.sh" "$@"
-python3 "$HERE/check_container.py" "$ROOT" "$WORK"
+"$DSE_PYTHON" "$HERE/check_container.py" "$ROOT" "$WORK"

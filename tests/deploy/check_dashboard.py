@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contract  # noqa: E402
-import mini_yaml  # noqa: E402
+import strict_yaml  # noqa: E402
 
 DASHBOARD = "grafana/dashboards/dashscope_deployments.json"
 DS_VAR = "${datasource}"
@@ -195,11 +195,11 @@ def check_required(by_type, exprs):
 
 
 def check_provisioning(root):
-    ds = mini_yaml.load_file(os.path.join(root, "grafana/provisioning/datasources/prometheus.yml"))
+    ds = strict_yaml.load_file(os.path.join(root, "grafana/provisioning/datasources/prometheus.yml"))
     check(ds.get("apiVersion") == 1, "datasource provisioning apiVersion must be 1")
     sources = ds.get("datasources") or []
     check(len(sources) == 1 and sources[0].get("type") == "prometheus", "one prometheus datasource")
-    prov = mini_yaml.load_file(os.path.join(root, "grafana/provisioning/dashboards/dashscope.yml"))
+    prov = strict_yaml.load_file(os.path.join(root, "grafana/provisioning/dashboards/dashscope.yml"))
     check(prov.get("apiVersion") == 1, "dashboard provisioning apiVersion must be 1")
     providers = prov.get("providers") or []
     check(len(providers) == 1 and providers[0].get("type") == "file"

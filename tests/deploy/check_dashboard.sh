@@ -3,4 +3,4 @@
 # variable everywhere, contract metric and label names.
 # shellcheck source=tests/deploy/lib.sh
 source "$(dirname "$0")/lib.sh" "$@"
-python3 "$HERE/check_dashboard.py" "$ROOT"
+"$DSE_PYTHON" "$HERE/check_dashboard.py" "$ROOT"

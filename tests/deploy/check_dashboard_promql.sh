@@ -4,6 +4,6 @@
 # shellcheck source=tests/deploy/lib.sh
 source "$(dirname "$0")/lib.sh" "$@"
 need promtool prometheus
-python3 "$HERE/check_dashboard.py" "$ROOT" --emit-promql "$WORK"
+"$DSE_PYTHON" "$HERE/check_dashboard.py" "$ROOT" --emit-promql "$WORK"
 promtool check rules "$WORK/dashboard.rules.yml"
 promtool test rules "$WORK/dashboard_test.yml"

@@ -3,5 +3,5 @@
 # shellcheck source=tests/deploy/lib.sh
 source "$(dirname "$0")/lib.sh" "$@"
 need promtool prometheus
-python3 "$HERE/check_docs_promql.py" "$ROOT" "$WORK"
+"$DSE_PYTHON" "$HERE/check_docs_promql.py" "$ROOT" "$WORK"
 promtool check rules "$WORK/docs.rules.json"

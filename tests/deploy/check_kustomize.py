@@ -12,7 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "container"))
 import contract  # noqa: E402
-import mini_yaml  # noqa: E402
+import strict_yaml  # noqa: E402
 import run_settings  # noqa: E402  (how tests/container ran the image)
 
 errors = []
@@ -140,7 +140,7 @@ def check_deployment(dep, cm, objs):
                       "--config.file %s is not under the config mount %s" % (path, mount.get("mountPath")))
                 data = dig(cm, "data", key)
                 if check(data is not None, "ConfigMap has no key %s" % key):
-                    config = mini_yaml.load(data)
+                    config = strict_yaml.load(data)
                     for acc in config.get("accounts") or []:
                         check("api_key" not in acc, "account %s has an inline api_key" % acc.get("name"))
                         env = acc.get("api_key_env")
@@ -179,7 +179,7 @@ def check_servicemonitor(sm, svc):
 def check_rule(pr, rules_file, out_path):
     check(pr.get("apiVersion") == "monitoring.coreos.com/v1", "PrometheusRule apiVersion")
     with open(rules_file, encoding="utf-8") as f:
-        want = mini_yaml.load(f.read())
+        want = strict_yaml.load(f.read())
     got = pr.get("spec")
     if not check(got == want, "PrometheusRule %s spec differs from %s: run deploy/kubernetes/sync-rules.sh"
                  % (dig(pr, "metadata", "name"), rules_file)):
@@ -194,9 +194,9 @@ def check_rule(pr, rules_file, out_path):
 
 def main(root, base_path, optional_path, work):
     with open(base_path, encoding="utf-8") as f:
-        objs = by_kind(mini_yaml.load_all(f.read()))
+        objs = by_kind(strict_yaml.load_all(f.read()))
     with open(optional_path, encoding="utf-8") as f:
-        opt = by_kind(mini_yaml.load_all(f.read()))
+        opt = by_kind(strict_yaml.load_all(f.read()))
     print("rendered kinds:", ", ".join("%s x%d" % (k, len(v)) for k, v in sorted(objs.items())))
     want = {"ServiceAccount", "ConfigMap", "Deployment", "Service", "ServiceMonitor", "PrometheusRule"}
     check(want <= set(objs), "missing kinds: %s" % sorted(want - set(objs)))

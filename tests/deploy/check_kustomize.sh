@@ -12,7 +12,7 @@ need promtool prometheus
 
 "$KUBECTL" kustomize "$ROOT/deploy/kubernetes" >"$WORK/base.yaml"
 "$KUBECTL" kustomize "$ROOT/deploy/kubernetes/optional-rules" >"$WORK/optional.yaml"
-python3 "$HERE/check_kustomize.py" "$ROOT" "$WORK/base.yaml" "$WORK/optional.yaml" "$WORK"
+"$DSE_PYTHON" "$HERE/check_kustomize.py" "$ROOT" "$WORK/base.yaml" "$WORK/optional.yaml" "$WORK"
 
 # check_kustomize.py wrote each rendered spec as a rules file (JSON is YAML).
 promtool check rules "$WORK/rendered.rules.json" "$WORK/rendered.optional.rules.json"

@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contract  # noqa: E402
-import mini_yaml  # noqa: E402
+import strict_yaml  # noqa: E402
 
 REQUIRED_DEFAULT = {
     "DashscopeDeploymentFailed", "DashscopeDeploymentStuck",
@@ -34,7 +34,7 @@ def github_slug(heading):
 
 
 def rules_of(path):
-    doc = mini_yaml.load_file(path)
+    doc = strict_yaml.load_file(path)
     out = []
     for group in doc["groups"]:
         if not re.match(r"^[a-z][a-z0-9_]*$", group["name"]):
@@ -114,7 +114,7 @@ def main(root):
     here = os.path.dirname(os.path.abspath(__file__))
     for test_file, names in (("rules_test.yml", names_default), ("optional_rules_test.yml", names_optional)):
         fires, quiet = set(), set()
-        for case in mini_yaml.load_file(os.path.join(here, test_file)).get("tests", []):
+        for case in strict_yaml.load_file(os.path.join(here, test_file)).get("tests", []):
             for t in case.get("alert_rule_test") or []:
                 (fires if t.get("exp_alerts") else quiet).add(t.get("alertname"))
         for name in sorted(names - fires):

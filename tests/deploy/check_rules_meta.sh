@@ -2,4 +2,4 @@
 # Rule hygiene: labels, annotations, runbook sections, contract metric names.
 # shellcheck source=tests/deploy/lib.sh
 source "$(dirname "$0")/lib.sh" "$@"
-python3 "$HERE/check_rules_meta.py" "$ROOT"
+"$DSE_PYTHON" "$HERE/check_rules_meta.py" "$ROOT"

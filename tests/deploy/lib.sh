@@ -8,7 +8,6 @@ set -euo pipefail
 ROOT=$(cd "${1:?usage: $0 REPO_ROOT [...]}" && pwd)
 # shellcheck disable=SC2034
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export PYTHONDONTWRITEBYTECODE=1
 
 skip() {
   echo "SKIPPED: $*"
@@ -24,6 +23,9 @@ fail() {
 need() {
   command -v "$1" >/dev/null 2>&1 || skip "$1 not found (Debian package: $2)"
 }
+
+# ctest gives the Python drivers their interpreter and PYTHONPATH (tests/CMakeLists.txt).
+[[ -x ${DSE_PYTHON:-} ]] || fail "DSE_PYTHON is not Debian's python3 (${DSE_PYTHON:-unset}); run through ctest"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dse-deploy-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

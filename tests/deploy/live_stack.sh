@@ -4,4 +4,4 @@
 # shellcheck source=tests/deploy/lib.sh
 source "$(dirname "$0")/lib.sh" "$@"
 need prometheus prometheus
-python3 "$HERE/live_stack.py" "$ROOT" "${2:?exporter binary}" "${3:?mock binary}" "$WORK"
+"$DSE_PYTHON" "$HERE/live_stack.py" "$ROOT" "${2:?exporter binary}" "${3:?mock binary}" "$WORK"

@@ -5,7 +5,6 @@ set -euo pipefail
 # HERE and WORK are for the scripts that source this file.
 # shellcheck disable=SC2034
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export PYTHONDONTWRITEBYTECODE=1
 
 fail() {
   echo "FAIL: $*" >&2
@@ -18,7 +17,8 @@ need() {
     fail "$1 not found (Debian package: $2; scripts/install-deps.sh installs it)"
 }
 
-command -v python3 >/dev/null 2>&1 || fail "python3 not found"
+# ctest gives the Python drivers their interpreter and PYTHONPATH (tests/CMakeLists.txt).
+[[ -x ${DSE_PYTHON:-} ]] || fail "DSE_PYTHON is not Debian's python3 (${DSE_PYTHON:-unset}); run through ctest"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dse-e2e.XXXXXX")
 driver_pid=""
@@ -38,7 +38,7 @@ trap 'exit 143' TERM INT
 # run_driver SCRIPT ARGS...: runs the python driver, exits with its status.
 run_driver() {
   local rc=0
-  python3 "$@" &
+  "$DSE_PYTHON" "$@" &
   driver_pid=$!
   wait "$driver_pid" || rc=$?
   driver_pid=""
