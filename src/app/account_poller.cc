@@ -155,7 +155,7 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double st
     // The status history is the last good data: it holds what was listed then.
     std::vector<metrics::StatusSince> since =
         FollowStatuses(last_good_.get(), deployments, static_cast<int64_t>(end_unix));
-    last_good_ = metrics::BuildDeploymentData(account_.name, std::move(deployments), std::move(since));
+    last_good_ = metrics::BuildDeploymentData(account_.name, std::move(deployments), std::move(since), last_good_);
     last_good_at_ = clock_.SteadyNow();
     last_success_unix_ = end_unix;
     log::Debug("poll succeeded", {{"account", account_.name},

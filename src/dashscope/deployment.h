@@ -39,7 +39,10 @@ struct Deployment {
     bool gmt_create = false;
     bool gmt_modified = false;
     bool pre_paid_gmt_expired = false;
+    bool operator==(const ZonelessTimes&) const = default;
   } zoneless;
+
+  bool operator==(const Deployment&) const = default;
 };
 
 

@@ -67,11 +67,20 @@ std::shared_ptr<const TailPrefix> TailPrefixFor(const std::string& tail) {
 
 std::shared_ptr<const DeploymentData> BuildDeploymentData(
     std::string_view account, std::vector<dashscope::Deployment> deployments,
-    std::vector<StatusSince> status_since) {
+    std::vector<StatusSince> status_since, std::shared_ptr<const DeploymentData> previous) {
+  if (previous && previous->account != account) previous.reset();
+  if (previous && previous->deployments == deployments && previous->status_since == status_since) {
+    return previous;
+  }
   auto data = std::make_shared<DeploymentData>();
+  data->account = account;
   DeploymentFamilyText text = RenderDeploymentFamilies(account, deployments, status_since);
   for (size_t i = 0; i < kDeploymentFamilyCount; ++i) {
-    data->families[i] = Compress(std::move(text[i]));
+    if (previous && previous->families[i].text == text[i]) {
+      data->families[i] = previous->families[i];
+    } else {
+      data->families[i] = Compress(std::move(text[i]));
+    }
   }
   data->deployments = std::move(deployments);
   data->status_since = std::move(status_since);

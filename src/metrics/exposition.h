@@ -22,15 +22,20 @@ namespace dse::metrics {
 // One account's deployments as of one successful poll, with their sample
 // lines per family, plain and compressed.
 struct DeploymentData {
+  std::string account;
   std::vector<dashscope::Deployment> deployments;
   // Parallel to deployments, or empty when no status history was kept.
   std::vector<StatusSince> status_since;
   std::array<CompressedText, kDeploymentFamilyCount> families;
 };
 
+// `previous` (the account's last data, may be null) lets an unchanged poll
+// cost no rendering or compression: a fleet at rest lists the same thing
+// every poll, so equal input returns `previous` itself, and a family whose
+// lines came out the same keeps its compressed text.
 std::shared_ptr<const DeploymentData> BuildDeploymentData(
     std::string_view account, std::vector<dashscope::Deployment> deployments,
-    std::vector<StatusSince> status_since = {});
+    std::vector<StatusSince> status_since = {}, std::shared_ptr<const DeploymentData> previous = nullptr);
 
 struct AccountSnapshot {
   AccountView view;  // view.deployments aliases data

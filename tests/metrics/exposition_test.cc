@@ -130,5 +130,37 @@ TEST(ExpositionStore, ReloadKeepsDataOfRemainingAccountsOnly) {
   EXPECT_EQ(Join(AssembleScrapeBody(store.Current(), "", false)).find("account=\"a\""), std::string::npos);
 }
 
+// A poll that lists what the last one did reuses its data whole; one that
+// differs renders afresh, and what it keeps from before (families whose lines
+// came out the same) is exactly what a build from scratch makes.
+TEST(BuildDeploymentData, AnUnchangedPollReturnsThePreviousData) {
+  const std::vector<dashscope::Deployment> ds = {Dep("m1", "RUNNING", 1), Dep("m2", "PENDING", 2)};
+  const std::vector<StatusSince> since = {{100, 0}, {200, 1}};
+  const auto first = BuildDeploymentData("a", ds, since);
+  EXPECT_EQ(BuildDeploymentData("a", ds, since, first).get(), first.get());
+  EXPECT_NE(BuildDeploymentData("b", ds, since, first).get(), first.get());
+  EXPECT_NE(BuildDeploymentData("a", ds, {{100, 0}, {300, 2}}, first).get(), first.get());
+}
+
+TEST(BuildDeploymentData, AChangedPollMatchesABuildFromScratch) {
+  std::vector<dashscope::Deployment> ds = {Dep("m1", "RUNNING", 1), Dep("m2", "PENDING", 2)};
+  const std::vector<StatusSince> since = {{100, 0}, {200, 1}};
+  const auto first = BuildDeploymentData("a", ds, since);
+  ds[1].capacity = 3;
+  const auto next = BuildDeploymentData("a", ds, since, first);
+  const auto scratch = BuildDeploymentData("a", ds, since);
+  ASSERT_NE(next.get(), first.get());
+  EXPECT_EQ(next->deployments, scratch->deployments);
+  for (size_t f = 0; f < kDeploymentFamilyCount; ++f) {
+    EXPECT_EQ(next->families[f].text, scratch->families[f].text) << "family " << f;
+    EXPECT_EQ(next->families[f].deflated, scratch->families[f].deflated) << "family " << f;
+    EXPECT_EQ(next->families[f].crc, scratch->families[f].crc) << "family " << f;
+  }
+  const auto capacity = static_cast<size_t>(DeploymentFamily::kCapacity);
+  EXPECT_NE(next->families[capacity].text, first->families[capacity].text);
+  EXPECT_NE(next->families[capacity].text.find("deployed_model=\"m2\"} 3\n"), std::string::npos)
+      << next->families[capacity].text;
+}
+
 }  // namespace
 }  // namespace dse::metrics
