@@ -116,6 +116,16 @@ std::optional<int64_t> ProcessSampler::FloorKiB(Clock::time_point from,
   return floor;
 }
 
+std::optional<int64_t> ProcessSampler::MedianKiB(Clock::time_point from,
+                                                 Clock::time_point to) const {
+  std::vector<int64_t> kib;
+  for (const Reading& r : Readings(from, to)) kib.push_back(r.rss_kib);
+  if (kib.empty()) return std::nullopt;
+  const auto middle = kib.begin() + static_cast<std::ptrdiff_t>(kib.size() / 2);
+  std::nth_element(kib.begin(), middle, kib.end());
+  return *middle;
+}
+
 size_t ProcessSampler::Count(Clock::time_point from, Clock::time_point to) const {
   return Readings(from, to).size();
 }

@@ -38,8 +38,11 @@ std::optional<int> OpenFdCount(int pid);
 // Samples the resident memory and the open descriptors of `pid` every
 // `every` on a thread of its own, from construction to destruction. Under
 // load a heap's resident size swings by whole buffers as they are freed and
-// reused, so a single reading says little; the peak over a window of several
-// seconds is stable, and so is the floor (see trend.h).
+// reused, so a single reading says little. The median over a window of
+// several seconds is stable, and so is the floor at rest (see trend.h); the
+// peak is not, since it lands on whichever coincidence of snapshots, writes
+// and a poll's buffers happened to occur, and a longer window finds a higher
+// one.
 class ProcessSampler {
  public:
   using Clock = std::chrono::steady_clock;
@@ -58,6 +61,9 @@ class ProcessSampler {
   // The lowest resident size in [from, to]: where the heap settles between
   // bursts, which a single reading may or may not catch.
   std::optional<int64_t> FloorKiB(Clock::time_point from, Clock::time_point to) const;
+  // The median resident size in [from, to]: the working set under a steady
+  // load, which neither a lucky nor an unlucky coincidence of buffers moves.
+  std::optional<int64_t> MedianKiB(Clock::time_point from, Clock::time_point to) const;
   size_t Count(Clock::time_point from, Clock::time_point to) const;
   // Every reading in [from, to], oldest first.
   std::vector<Reading> Readings(Clock::time_point from, Clock::time_point to) const;
