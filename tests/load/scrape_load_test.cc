@@ -205,9 +205,8 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
   // Growth of `to` over `from`; 0 when either reading is missing (asserted
   // separately).
   auto growth = [](std::optional<int64_t> from, std::optional<int64_t> to) {
-    return from && to && *from > 0
-               ? static_cast<double>(*to - *from) / static_cast<double>(*from)
-               : 0.0;
+    return from && to && *from > 0 ? static_cast<double>(*to - *from) / static_cast<double>(*from)
+                                   : 0.0;
   };
   auto kib_text = [](std::optional<int64_t> kib) {
     return kib ? FormatKiB(*kib) : std::string("?");
