@@ -229,7 +229,11 @@ memory_phase() {  # <N>
 
 idle_phase() {  # <dir>
   local dir=$1 t before=() i=0 total=0 woke=""
-  sleep 4  # keep-alive connections from wrk time out after 3s
+  # Asio does not disarm its timerfd when a timer is cancelled: each I/O
+  # thread wakes once at the last deadline it armed (a connection's 10 s head
+  # deadline), then re-arms at its 5-minute fallback. That one wake-up is the
+  # end of the load, not idling; the window starts after it.
+  sleep 11
   local tasks=(/proc/"$EXPORTER_PID"/task/*)
   for t in "${tasks[@]}"; do
     before+=("$(awk '/ctxt_switches/ { s += $2 } END { print s }' "$t/status")")
