@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "common/bcrypt_hash.h"
 #include "config/strict_yaml.h"
 
 namespace dse::config {
@@ -70,19 +71,6 @@ constexpr std::string_view kRequireAndVerify = "RequireAndVerifyClientCert";
 constexpr std::string_view kNoClientCert = "NoClientCert";
 constexpr size_t kMaxWebConfigBytes = 1024 * 1024;
 constexpr size_t kMaxPemBytes = 1024 * 1024;
-
-// $2a$/$2b$/$2y$, two-digit cost 04..31, '$', 22 characters of salt and 31 of
-// hash in bcrypt's base64 alphabet.
-bool IsBcryptHash(std::string_view h) {
-  if (h.size() != 60) return false;
-  if (!(h.starts_with("$2a$") || h.starts_with("$2b$") || h.starts_with("$2y$"))) return false;
-  if (h[4] < '0' || h[4] > '9' || h[5] < '0' || h[5] > '9' || h[6] != '$') return false;
-  const int cost = (h[4] - '0') * 10 + (h[5] - '0');
-  if (cost < 4 || cost > 31) return false;
-  return std::all_of(h.begin() + 7, h.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '/';
-  });
-}
 
 class WebLoader {
  public:

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/bcrypt_hash.h"
+
 namespace dse::server {
 namespace {
 
@@ -41,10 +43,6 @@ std::optional<std::string> DecodeBase64(std::string_view in) {
     if (pad < 1) out.push_back(static_cast<char>(block & 0xff));
   }
   return out;
-}
-
-bool IsBcryptChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '/';
 }
 
 // bcrypt reads at most 72 bytes and crypt() stops at NUL: refuse passwords it
@@ -85,17 +83,6 @@ std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view header)
   BasicCredentials out{decoded->substr(0, colon), decoded->substr(colon + 1)};
   OPENSSL_cleanse(decoded->data(), decoded->size());
   return out;
-}
-
-bool IsBcryptHash(std::string_view hash) {
-  // $2b$10$ + 22 characters of salt + 31 of hash.
-  if (hash.size() != 60) return false;
-  if (hash.substr(0, 3) != "$2a" && hash.substr(0, 3) != "$2b" && hash.substr(0, 3) != "$2y") return false;
-  if (hash[3] != '$' || hash[6] != '$') return false;
-  if (hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9') return false;
-  const int cost = (hash[4] - '0') * 10 + (hash[5] - '0');
-  if (cost < 4 || cost > 31) return false;
-  return std::all_of(hash.begin() + 7, hash.end(), IsBcryptChar);
 }
 
 Result<std::unique_ptr<BasicAuthenticator>> BasicAuthenticator::Create(std::map<std::string, std::string> users,

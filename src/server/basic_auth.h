@@ -28,11 +28,6 @@ struct BasicCredentials {
 // insensitive, strict base64). nullopt for anything else.
 std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view header);
 
-// True for the bcrypt forms libcrypt verifies: $2a$, $2b$, $2y$ with a cost
-// and a 53-character salt+hash. Anything else must never reach crypt(),
-// which would silently fall back to weaker schemes such as DES.
-bool IsBcryptHash(std::string_view hash);
-
 // Checks credentials. bcrypt is slow on purpose (tens of milliseconds at the
 // usual costs), so successful checks are remembered for a short while, keyed
 // by SHA-256 of (user, password, hash): a scrape every 15s pays for bcrypt

@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include "common/bcrypt_hash.h"
+
 namespace dse::server {
 namespace {
 
