@@ -3,6 +3,8 @@
 #include <functional>
 #include <map>
 
+#include "server/request_routing.h"
+
 namespace dse::app {
 namespace {
 
@@ -43,11 +45,16 @@ const std::map<std::string, FlagSpec>& Specs() {
       {"--web.telemetry-path",
        {false,
         [](Flags& f, const std::string& v) -> Status {
-          if (v.empty() || v[0] != '/') {
-            return Error{"--web.telemetry-path: must start with '/', got \"" + v + "\""};
-          }
-          if (v == "/" || v == "/healthz" || v == "/readyz") {
-            return Error{"--web.telemetry-path: \"" + v + "\" is taken by another endpoint"};
+          if (const auto problem = server::FindTelemetryPathProblem(v)) {
+            switch (*problem) {
+              case server::TelemetryPathProblem::kNoLeadingSlash:
+                return Error{"--web.telemetry-path: must start with '/', got \"" + v + "\""};
+              case server::TelemetryPathProblem::kBadCharacter:
+                return Error{"--web.telemetry-path: spaces, control characters, ?, # and % are "
+                             "not allowed, got \"" + v + "\""};
+              case server::TelemetryPathProblem::kBuiltIn:
+                return Error{"--web.telemetry-path: \"" + v + "\" is taken by another endpoint"};
+            }
           }
           f.telemetry_path = v;
           return Status::Ok();

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "common/log.h"
+#include "common/splitmix.h"
 #include "mock/json_writer.h"
 #include "mock/responses.h"
 
@@ -22,12 +23,6 @@ constexpr int64_t kMaxTicksPerRequest = 1000000;
 constexpr size_t kMaxTrackedPaths = 64;  // stray clients must not grow the state without bound
 constexpr size_t kStreamChunk = 64 * 1024;
 constexpr const char* kJson = "application/json";
-
-uint64_t Mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 std::optional<int64_t> ParseInt(std::string_view text) {
   int64_t value = 0;
@@ -169,8 +164,8 @@ void MockApi::Trickle(const httplib::Request& req, const std::string& response, 
 
 std::string MockApi::NextRequestId() {
   const uint64_t seq = request_seq_.fetch_add(1) + 1;
-  const uint64_t a = Mix(options_.seed * 0x9E3779B97F4A7C15ull + seq);
-  const uint64_t b = Mix(a + seq);
+  const uint64_t a = SplitMix(options_.seed * kSplitMixGamma + seq);
+  const uint64_t b = SplitMix(a + seq);
   char buf[40];
   std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
                 static_cast<unsigned>((a >> 16) & 0xFFFF), static_cast<unsigned>(a & 0xFFFF),

@@ -5,19 +5,18 @@
 #include <ctime>
 #include <utility>
 
+#include "common/splitmix.h"
+
 namespace dse::mock {
 namespace {
 
-// splitmix64: tiny, well mixed, and identical on every platform (unlike the
-// <random> distributions), which keeps the fleet reproducible from the seed.
+// splitmix64 keeps the fleet reproducible from the seed.
 class Rng {
  public:
   explicit Rng(uint64_t state) : state_(state) {}
   uint64_t Next() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    state_ += kSplitMixGamma;
+    return SplitMix(state_);
   }
   // Uniform enough for picking among a handful of choices.
   size_t Below(size_t n) { return static_cast<size_t>(Next() % n); }

@@ -119,19 +119,18 @@ Result<std::shared_ptr<const WebSettings>> BuildSettings(const std::optional<con
 }
 
 Status CheckTelemetryPath(const std::string& path) {
-  if (path.empty() || path.front() != '/') {
-    return Error{"invalid telemetry path \"" + path + "\": must start with /"};
+  const std::optional<TelemetryPathProblem> problem = FindTelemetryPathProblem(path);
+  if (!problem) return Status::Ok();
+  const std::string quoted = "invalid telemetry path \"" + path + "\": ";
+  switch (*problem) {
+    case TelemetryPathProblem::kNoLeadingSlash:
+      return Error{quoted + "must start with /"};
+    case TelemetryPathProblem::kBadCharacter:
+      return Error{quoted + "spaces, control characters, ?, # and % are not allowed"};
+    case TelemetryPathProblem::kBuiltIn:
+      break;
   }
-  for (char c : path) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == '?' || c == '#' || c == '%' || c == 0x7f) {
-      return Error{"invalid telemetry path \"" + path + "\": spaces, control characters, ?, # and % are not allowed"};
-    }
-  }
-  if (path == "/" || ClassifyPath(path, "") != Route::kOther) {
-    return Error{"invalid telemetry path \"" + path +
-                 "\": it is one of the built-in endpoints /, /healthz, /readyz, /-/healthy, /-/ready"};
-  }
-  return Status::Ok();
+  return Error{quoted + "it is one of the built-in endpoints /, /healthz, /readyz, /-/healthy, /-/ready"};
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {

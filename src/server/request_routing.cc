@@ -36,6 +36,17 @@ Route ClassifyPath(std::string_view path, std::string_view telemetry_path) {
   return Route::kOther;
 }
 
+std::optional<TelemetryPathProblem> FindTelemetryPathProblem(std::string_view path) {
+  if (path.empty() || path.front() != '/') return TelemetryPathProblem::kNoLeadingSlash;
+  for (char c : path) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == '?' || c == '#' || c == '%' || c == 0x7f) {
+      return TelemetryPathProblem::kBadCharacter;
+    }
+  }
+  if (ClassifyPath(path, "") != Route::kOther) return TelemetryPathProblem::kBuiltIn;
+  return std::nullopt;
+}
+
 int BodyRefusalStatus(bool chunked, std::optional<uint64_t> content_length, size_t limit) {
   if (chunked) return 411;
   if (content_length && *content_length > limit) return 413;

@@ -30,6 +30,15 @@ std::string_view TargetPath(std::string_view target);
 // /-/healthy and /-/ready are the Prometheus-style names of /healthz and /readyz.
 Route ClassifyPath(std::string_view path, std::string_view telemetry_path);
 
+// Why a path cannot be the telemetry path, or nullopt when it can. One check
+// for the flag parser and the server, each wording the reason its own way.
+enum class TelemetryPathProblem {
+  kNoLeadingSlash,
+  kBadCharacter,  // a space, a control character, '?', '#' or '%'
+  kBuiltIn,       // /, /healthz, /readyz, /-/healthy or /-/ready
+};
+std::optional<TelemetryPathProblem> FindTelemetryPathProblem(std::string_view path);
+
 // The status that refuses a request's body before any of it is read, or 0
 // when the body is absent or small enough to read and drop: a chunked body
 // has no length to check (411), a declared length over `limit` is too big (413).

@@ -43,6 +43,11 @@ TEST(ParseFlags, ErrorsNameTheFlag) {
             "--web.telemetry-path: must start with '/', got \"metrics\"");
   EXPECT_EQ(ParseFlags({"--web.telemetry-path=/healthz"}).error(),
             "--web.telemetry-path: \"/healthz\" is taken by another endpoint");
+  // The same check as the server's: its aliases and what a request line cannot carry.
+  EXPECT_EQ(ParseFlags({"--web.telemetry-path=/-/ready"}).error(),
+            "--web.telemetry-path: \"/-/ready\" is taken by another endpoint");
+  EXPECT_EQ(ParseFlags({"--web.telemetry-path=/me trics"}).error(),
+            "--web.telemetry-path: spaces, control characters, ?, # and % are not allowed, got \"/me trics\"");
   EXPECT_EQ(ParseFlags({"--web.listen-address=9864"}).error(),
             "--web.listen-address: want [host]:port, got \"9864\"");
   EXPECT_EQ(ParseFlags({"--once=maybe"}).error(), "--once: want true or false, got \"maybe\"");
