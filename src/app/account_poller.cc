@@ -83,7 +83,6 @@ AccountPoller::~AccountPoller() {
 
 dashscope::PollResult AccountPoller::PollOnce() {
   const SteadyTime start = clock_.SteadyNow();
-  const double start_unix = clock_.UnixNow();
   metrics_.PollStarted();
 
   dashscope::PollResult result;
@@ -115,13 +114,11 @@ dashscope::PollResult AccountPoller::PollOnce() {
   if (result.cancelled) return result;
 
   const double duration = std::chrono::duration<double>(clock_.SteadyNow() - start).count();
-  PublishResult(result, start_unix, duration);
+  PublishResult(result, duration);
   return result;
 }
 
-void AccountPoller::PublishResult(const dashscope::PollResult& result, double started_unix,
-                                  double duration_seconds) {
-  (void)started_unix;
+void AccountPoller::PublishResult(const dashscope::PollResult& result, double duration_seconds) {
   const double end_unix = clock_.UnixNow();
   auto snap = std::make_shared<metrics::AccountSnapshot>();
   snap->view.name = account_.name;
@@ -174,7 +171,6 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double st
     }
   }
   snap->view.up = result.ok;
-  snap->view.ever_succeeded = last_success_unix_.has_value();
   if (last_success_unix_) snap->view.last_success_unix = static_cast<int64_t>(*last_success_unix_);
   snap->view.last_error = result.ok ? std::string() : result.error;
   snap->data = last_good_;

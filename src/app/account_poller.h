@@ -63,8 +63,7 @@ class AccountPoller {
 
  private:
   void Run();
-  void PublishResult(const dashscope::PollResult& result, double started_unix,
-                     double duration_seconds);
+  void PublishResult(const dashscope::PollResult& result, double duration_seconds);
 
   const config::Account account_;
   const PollSettings settings_;

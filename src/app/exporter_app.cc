@@ -204,7 +204,7 @@ metrics::StatusView ExporterApp::Status() {
 
 bool ExporterApp::Ready() {
   for (const auto& snap : store_.Accounts()) {
-    if (!snap->view.ever_succeeded) return false;
+    if (!snap->view.ever_succeeded()) return false;
   }
   return true;
 }

@@ -27,8 +27,6 @@ class StopSignal {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, d, [this] { return stopped_; });
   }
-  // Wakes waiters without stopping (e.g. to re-read a changed interval).
-  void Notify() { cv_.notify_all(); }
 
  private:
   mutable std::mutex mu_;

@@ -39,10 +39,7 @@ RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime de
     if (observer_) observer_(out);
     // The API's request to wait binds every later request to this account,
     // retried or not, in this poll or the next.
-    if (out.retry_after) {
-      result.retry_after = out.retry_after;
-      result.not_before = clock_.SteadyNow() + *out.retry_after;
-    }
+    if (out.retry_after) result.not_before = clock_.SteadyNow() + *out.retry_after;
     if (out.ok || !out.retryable || attempt >= options_.max_retries) return out;
 
     // Full jitter: a uniformly random wait up to base * 2^attempt, so that many

@@ -47,7 +47,6 @@ struct PollResult {
   size_t problems_not_listed = 0;     // counted by the parser beyond its list
   // Set when the API asked us to wait (Retry-After): no request before then.
   std::optional<std::chrono::steady_clock::time_point> not_before;
-  std::optional<Duration> retry_after;
 };
 
 // Told about every request sent (for metrics).

@@ -150,7 +150,7 @@ void AppendDeploymentRow(std::string& out, const std::string& account, const Dep
 }
 
 void AppendAccount(std::string& out, const metrics::AccountView& a, int64_t now_unix) {
-  const bool polled = a.last_poll_unix.has_value() || a.ever_succeeded;
+  const bool polled = a.last_poll_unix.has_value() || a.ever_succeeded();
   Append(out, "<section class=\"account\" data-account=\"");
   AppendEscaped(out, a.name);
   Append(out, a.up ? "\" data-up=\"1\">\n" : "\" data-up=\"0\">\n");

@@ -153,7 +153,7 @@ TEST_F(HttpServerTest, HealthAndReadiness) {
 
   {
     std::lock_guard lock(provider_.mu);
-    provider_.status.accounts[0].ever_succeeded = true;
+    provider_.status.accounts[0].last_success_unix = 1;
   }
   auto not_ready = c.Get("/readyz");
   ASSERT_TRUE(not_ready);

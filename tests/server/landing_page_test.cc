@@ -39,7 +39,6 @@ metrics::StatusView View() {
   a.base_url = "https://dashscope-intl.aliyuncs.com/api";
   a.workspace = "llm-xyz";
   a.up = true;
-  a.ever_succeeded = true;
   a.last_success_unix = kNow - 75;
   a.last_poll_unix = kNow - 75;
   a.last_poll_duration_seconds = 0.25;
@@ -55,7 +54,6 @@ metrics::StatusView View() {
   b.name = "cn";
   b.base_url = "https://dashscope.aliyuncs.com";
   b.up = false;
-  b.ever_succeeded = false;
   b.last_poll_unix = kNow - 5;
   b.last_poll_duration_seconds = 1.5;
   b.last_error = "InvalidApiKey: bad key <b>";
