@@ -193,7 +193,7 @@ metrics::ScrapeBody ExporterApp::Scrape(bool gzip) {
   return metrics::AssembleScrapeBody(store_.Current(), metrics_.RenderText(http, &connections), gzip);
 }
 
-metrics::StatusView ExporterApp::Status() {
+metrics::StatusView ExporterApp::CurrentView() {
   metrics::StatusView view;
   for (const auto& snap : store_.Accounts()) view.accounts.push_back(snap->view);
   view.version = DSE_VERSION;

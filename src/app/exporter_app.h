@@ -50,7 +50,7 @@ class ExporterApp final : public server::MetricsProvider {
 
   // server::MetricsProvider
   metrics::ScrapeBody Scrape(bool gzip) override;
-  metrics::StatusView Status() override;
+  metrics::StatusView CurrentView() override;
   bool Ready() override;
 
  private:

@@ -42,13 +42,13 @@ void AppendLogfmtValue(std::string& out, std::string_view v) {
     return;
   }
   out.push_back('"');
-  AppendEscaped(out, v);
+  AppendJsonEscaped(out, v);
   out.push_back('"');
 }
 
 void AppendJsonString(std::string& out, std::string_view v) {
   out.push_back('"');
-  AppendEscaped(out, v);
+  AppendJsonEscaped(out, v);
   out.push_back('"');
 }
 

@@ -2,7 +2,7 @@
 
 namespace dse {
 
-void AppendEscaped(std::string& out, std::string_view s) {
+void AppendJsonEscaped(std::string& out, std::string_view s) {
   constexpr char kHex[] = "0123456789abcdef";
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);

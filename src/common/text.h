@@ -10,6 +10,6 @@ namespace dse {
 // Appends `s` with ", \, \n, \r, \t escaped as in JSON and every other
 // control character (and DEL) as \u00XX. Valid inside JSON strings and
 // logfmt quoted values alike.
-void AppendEscaped(std::string& out, std::string_view s);
+void AppendJsonEscaped(std::string& out, std::string_view s);
 
 }  // namespace dse

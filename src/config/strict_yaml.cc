@@ -108,7 +108,7 @@ std::string Quote(std::string_view text) {
   // Cut at a character boundary, never inside a UTF-8 sequence.
   while (cut && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   std::string out = "\"";
-  AppendEscaped(out, text.substr(0, end));
+  AppendJsonEscaped(out, text.substr(0, end));
   if (cut) out += "...";
   out += '"';
   return out;

@@ -119,7 +119,7 @@ std::string Quote(std::string_view raw) {
   std::string out;
   out.reserve(valid.size() + 2);
   out += '"';
-  AppendEscaped(out, valid);
+  AppendJsonEscaped(out, valid);
   out += '"';
   if (shown.size() < raw.size()) {
     out += "... (" + std::to_string(raw.size()) + " bytes)";

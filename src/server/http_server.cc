@@ -246,7 +246,8 @@ std::string LandingKey(const metrics::StatusView& view) {
     key += a.name;
     key += '\n';
     key += a.base_url + '\n' + a.workspace + '\n' + a.last_error + '\n';
-    key += std::to_string(a.up) + std::to_string(a.ever_succeeded()) + std::to_string(a.data_dropped_as_stale);
+    key += std::to_string(a.up) + std::to_string(a.ever_succeeded()) +
+           std::to_string(a.data_dropped_as_stale);
     key += ' ' + std::to_string(a.last_success_unix.value_or(-1)) + ' ' + std::to_string(a.last_poll_unix.value_or(-1));
     key += ' ' + std::to_string(a.last_poll_duration_seconds);
     // The deployments are an immutable snapshot: its address names it.
@@ -637,7 +638,7 @@ class Session final : public Connection {
       return;
     }
     std::string waiting;
-    for (const metrics::AccountView& a : server_.provider_.Status().accounts) {
+    for (const metrics::AccountView& a : server_.provider_.CurrentView().accounts) {
       if (a.ever_succeeded()) continue;
       if (!waiting.empty()) waiting += ", ";
       waiting += a.name;
@@ -801,7 +802,7 @@ class Session final : public Connection {
 
 std::shared_ptr<const std::string> ServerCore::Landing(Worker& worker, bool gzip) {
   LandingCache& landing = worker.landing;
-  metrics::StatusView view = provider_.Status();
+  metrics::StatusView view = provider_.CurrentView();
   view.telemetry_path = options_.telemetry_path;  // the path actually served
   const int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -26,7 +26,7 @@ class MetricsProvider {
  public:
   virtual ~MetricsProvider() = default;
   virtual metrics::ScrapeBody Scrape(bool gzip) = 0;
-  virtual metrics::StatusView Status() = 0;
+  virtual metrics::StatusView CurrentView() = 0;
   // True once every account has had a successful poll.
   virtual bool Ready() = 0;
 };

@@ -47,7 +47,7 @@ footer{color:#59636e;font-size:.85em;margin-top:2em}
 )css";
 
 void Append(std::string& out, std::string_view text) { out.append(text); }
-void AppendEscaped(std::string& out, std::string_view text) { out += HtmlEscape(text); }
+void AppendHtmlEscaped(std::string& out, std::string_view text) { out += HtmlEscape(text); }
 
 std::string FormatUtc(int64_t unix_seconds) {
   const std::time_t t = static_cast<std::time_t>(unix_seconds);
@@ -102,7 +102,7 @@ bool IsRunning(const Deployment& d) { return d.status && *d.status == "RUNNING";
 void AppendTextCell(std::string& out, const std::optional<std::string>& value) {
   if (value && !value->empty()) {
     Append(out, "<td>");
-    AppendEscaped(out, *value);
+    AppendHtmlEscaped(out, *value);
     Append(out, "</td>");
   } else {
     Append(out, "<td class=\"missing\">-</td>");
@@ -122,15 +122,15 @@ void AppendNumberCell(std::string& out, const std::optional<double>& value, bool
 
 void AppendDeploymentRow(std::string& out, const std::string& account, const Deployment& d) {
   Append(out, "<tr class=\"deployment\" data-account=\"");
-  AppendEscaped(out, account);
+  AppendHtmlEscaped(out, account);
   Append(out, "\" data-deployed-model=\"");
-  AppendEscaped(out, d.deployed_model);
+  AppendHtmlEscaped(out, d.deployed_model);
   Append(out, "\" data-status=\"");
-  AppendEscaped(out, d.status.value_or(""));
+  AppendHtmlEscaped(out, d.status.value_or(""));
   Append(out, "\">");
 
   Append(out, "<td><code>");
-  AppendEscaped(out, d.deployed_model);
+  AppendHtmlEscaped(out, d.deployed_model);
   Append(out, "</code></td>");
   AppendTextCell(out, d.name);
   AppendTextCell(out, d.model_name);
@@ -138,7 +138,7 @@ void AppendDeploymentRow(std::string& out, const std::string& account, const Dep
   Append(out, "<td><span class=\"status ");
   Append(out, StatusClass(d.status));
   Append(out, "\">");
-  AppendEscaped(out, d.status && !d.status->empty() ? *d.status : "UNKNOWN");
+  AppendHtmlEscaped(out, d.status && !d.status->empty() ? *d.status : "UNKNOWN");
   Append(out, "</span></td>");
 
   AppendNumberCell(out, d.capacity, false);
@@ -152,11 +152,11 @@ void AppendDeploymentRow(std::string& out, const std::string& account, const Dep
 void AppendAccount(std::string& out, const metrics::AccountView& a, int64_t now_unix) {
   const bool polled = a.last_poll_unix.has_value() || a.ever_succeeded();
   Append(out, "<section class=\"account\" data-account=\"");
-  AppendEscaped(out, a.name);
+  AppendHtmlEscaped(out, a.name);
   Append(out, a.up ? "\" data-up=\"1\">\n" : "\" data-up=\"0\">\n");
 
   Append(out, "<h2>");
-  AppendEscaped(out, a.name);
+  AppendHtmlEscaped(out, a.name);
   if (a.up) {
     Append(out, " <span class=\"badge up\">up</span>");
   } else if (polled) {
@@ -165,11 +165,11 @@ void AppendAccount(std::string& out, const metrics::AccountView& a, int64_t now_
     Append(out, " <span class=\"badge waiting\">waiting for first poll</span>");
   }
   Append(out, "</h2>\n<dl class=\"facts\">\n<dt>API</dt><dd>");
-  AppendEscaped(out, HostOf(a.base_url));
+  AppendHtmlEscaped(out, HostOf(a.base_url));
   Append(out, "</dd>\n");
   if (!a.workspace.empty()) {
     Append(out, "<dt>Workspace</dt><dd>");
-    AppendEscaped(out, a.workspace);
+    AppendHtmlEscaped(out, a.workspace);
     Append(out, "</dd>\n");
   }
   Append(out, "<dt>Last successful poll</dt><dd>");
@@ -194,7 +194,7 @@ void AppendAccount(std::string& out, const metrics::AccountView& a, int64_t now_
   }
   if (!a.last_error.empty()) {
     Append(out, "<dt>Last error</dt><dd class=\"error\">");
-    AppendEscaped(out, a.last_error);
+    AppendHtmlEscaped(out, a.last_error);
     Append(out, "</dd>\n");
   }
   Append(out, "</dl>\n");
@@ -264,15 +264,15 @@ std::string RenderLandingPage(const metrics::StatusView& view, int64_t now_unix)
          "<title>DashScope Exporter</title>\n<style>");
   Append(out, kStyle);
   Append(out, "</style>\n</head>\n<body>\n<h1>DashScope Exporter</h1>\n<p class=\"meta\">version <span class=\"version\">");
-  AppendEscaped(out, view.version);
+  AppendHtmlEscaped(out, view.version);
   Append(out, "</span>, revision <span class=\"revision\">");
-  AppendEscaped(out, view.revision);
+  AppendHtmlEscaped(out, view.revision);
   Append(out, "</span></p>\n<ul class=\"links\">\n<li><a href=\"");
   std::string_view telemetry = view.telemetry_path;
   if (telemetry.empty()) telemetry = "/metrics";
-  AppendEscaped(out, telemetry);
+  AppendHtmlEscaped(out, telemetry);
   Append(out, "\">Metrics</a> <code>");
-  AppendEscaped(out, telemetry);
+  AppendHtmlEscaped(out, telemetry);
   Append(out,
          "</code></li>\n<li><a href=\"/healthz\">Health</a> <code>/healthz</code></li>\n"
          "<li><a href=\"/readyz\">Readiness</a> <code>/readyz</code></li>\n</ul>\n");

@@ -77,7 +77,7 @@ metrics::ScrapeBody FakeProvider::Scrape(bool gzip) {
   return body;
 }
 
-metrics::StatusView FakeProvider::Status() {
+metrics::StatusView FakeProvider::CurrentView() {
   std::lock_guard lock(mu);
   return status;
 }

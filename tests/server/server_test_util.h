@@ -21,7 +21,7 @@ class FakeProvider : public MetricsProvider {
   FakeProvider();
 
   metrics::ScrapeBody Scrape(bool gzip) override;
-  metrics::StatusView Status() override;
+  metrics::StatusView CurrentView() override;
   bool Ready() override { return ready.load(); }
 
   std::string Text() const;         // what the plain pieces concatenate to
