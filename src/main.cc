@@ -29,8 +29,8 @@ void WriteBody(const dse::metrics::ScrapeBody& body) {
 
 int main(int argc, char** argv) {
   // One malloc arena for every thread. With a second one the poller's
-  // buffers landed there and freed pages stayed resident (RSS after 10 polls
-  // at 10,000 deployments 46 MiB instead of 36); the few threads left (a
+  // buffers landed there and freed pages stayed resident (measured in
+  // docs/benchmarks.md, "Serving on Boost.Beast"); the few threads left (a
   // poller per account, the HTTP I/O threads, the bcrypt pool) allocate
   // little at once, and each has its own tcache.
   mallopt(M_ARENA_MAX, 1);

@@ -180,9 +180,10 @@ ScrapeBody AssembleScrapeBody(std::shared_ptr<const Exposition> exposition, std:
     owned->tail_prefix = TailPrefixFor(owned->tail);
     const CompressedText& prefix = owned->tail_prefix->prefix;
     const std::string_view rest = std::string_view(owned->tail).substr(prefix.text.size());
-    // After a cached prefix, the rest is the ~1 KiB that changes on every
-    // scrape; deflating it would save ~0.5 KiB for ~6 us, a tenth of a gzip
-    // scrape's CPU, so it is stored (level 0) instead.
+    // After a cached prefix, the rest is the small part that changes on every
+    // scrape: deflating it saves a few hundred bytes for a large share of a
+    // gzip scrape's CPU (docs/benchmarks.md, commit cd25411), so it is
+    // stored (level 0) instead.
     owned->tail_deflated = DeflateFinal(rest, prefix.text.empty() ? kGzipLevel : 0);
     uint32_t crc = Crc32Combine(e.crc, prefix.crc, prefix.text.size());
     crc = Crc32Combine(crc, Crc32(rest), rest.size());
