@@ -146,11 +146,7 @@ void Write(Level level, std::string_view msg, std::initializer_list<Field> field
   if (!Enabled(level)) return;
   std::string line = FormatLine(g_format.load(), level, NowRfc3339(), msg, fields);
   std::lock_guard lock(g_mu);
-  for (const auto& s : g_secrets) {
-    for (size_t pos = line.find(s); pos != std::string::npos; pos = line.find(s, pos)) {
-      line.replace(pos, s.size(), "<redacted>");
-    }
-  }
+  for (const auto& s : g_secrets) Redact(line, s);
   if (g_sink) {
     g_sink(line);
   } else {

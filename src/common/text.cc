@@ -24,4 +24,13 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
   }
 }
 
+void Redact(std::string& text, std::string_view secret) {
+  constexpr std::string_view kMarker = "<redacted>";
+  if (secret.empty()) return;
+  for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+    text.replace(at, secret.size(), kMarker);
+    at += kMarker.size();
+  }
+}
+
 }  // namespace dse

@@ -12,4 +12,9 @@ namespace dse {
 // logfmt quoted values alike.
 void AppendJsonEscaped(std::string& out, std::string_view s);
 
+// Replaces every occurrence of `secret` in `text` with "<redacted>". Scanning
+// resumes after each replacement, so a secret that occurs inside the marker
+// itself cannot loop. An empty secret changes nothing.
+void Redact(std::string& text, std::string_view secret);
+
 }  // namespace dse

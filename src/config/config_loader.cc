@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "common/text.h"
 #include "config/strict_yaml.h"
 
 namespace dse::config {
@@ -218,12 +219,7 @@ class Loader {
   // Last line of defence: should any message ever quote a loaded key, it is
   // blanked before the message leaves.
   std::string Redact(std::string message) const {
-    for (const Account& a : config_.accounts) {
-      if (a.api_key.empty()) continue;
-      for (size_t at = message.find(a.api_key); at != std::string::npos; at = message.find(a.api_key, at)) {
-        message.replace(at, a.api_key.size(), "<redacted>");
-      }
-    }
+    for (const Account& a : config_.accounts) dse::Redact(message, a.api_key);
     return message;
   }
 

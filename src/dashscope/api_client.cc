@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "dashscope/api_key_file.h"
 #include "dashscope/page_parser.h"
 
@@ -237,10 +238,7 @@ class HttpPageFetcher final : public PageFetcher {
     RequestOutcome out = Fetch(page_no, page_size, timeout);
     // The API's own messages are quoted in ours; should one ever echo the
     // key back, it goes no further than here.
-    for (size_t pos = out.error_message.find(api_key_); !api_key_.empty() && pos != std::string::npos;
-         pos = out.error_message.find(api_key_, pos)) {
-      out.error_message.replace(pos, api_key_.size(), "<redacted>");
-    }
+    Redact(out.error_message, api_key_);
     return out;
   }
 
