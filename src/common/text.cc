@@ -1,5 +1,7 @@
 #include "common/text.h"
 
+#include "common/utf8.h"
+
 namespace dse {
 
 void AppendJsonEscaped(std::string& out, std::string_view s) {
@@ -22,6 +24,19 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
         }
     }
   }
+}
+
+std::string Quote(std::string_view raw) {
+  const std::string_view shown = CutAtUtf8Boundary(raw, kMaxQuotedBytes);
+  std::string valid;
+  AssignValidUtf8(shown, valid);
+  std::string out;
+  out.reserve(valid.size() + 2);
+  out += '"';
+  AppendJsonEscaped(out, valid);
+  out += '"';
+  if (shown.size() < raw.size()) out += "... (" + std::to_string(raw.size()) + " bytes)";
+  return out;
 }
 
 void Redact(std::string& text, std::string_view secret) {

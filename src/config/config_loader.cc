@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/text.h"
+#include "common/utf8.h"
 #include "config/strict_yaml.h"
 
 namespace dse::config {
@@ -19,7 +20,6 @@ using detail::Describe;
 using detail::JoinPath;
 using detail::Located;
 using detail::MapRules;
-using detail::Quote;
 using detail::Source;
 
 constexpr std::string_view kTopKeys[] = {"poll_interval",      "request_timeout", "page_size",
@@ -56,41 +56,6 @@ bool IsEnvName(std::string_view name) {
     }
   }
   return true;
-}
-
-// Counts code points; nullopt if `text` is not well-formed UTF-8 (the name
-// becomes a label value, and the exposition format requires UTF-8).
-std::optional<size_t> Utf8Length(std::string_view text) {
-  size_t count = 0;
-  for (size_t i = 0; i < text.size(); ++count) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t extra = 0;
-    unsigned min = 0;
-    if (lead < 0x80) {
-      extra = 0;
-    } else if ((lead & 0xe0) == 0xc0) {
-      extra = 1;
-      min = 0x80;
-    } else if ((lead & 0xf0) == 0xe0) {
-      extra = 2;
-      min = 0x800;
-    } else if ((lead & 0xf8) == 0xf0) {
-      extra = 3;
-      min = 0x10000;
-    } else {
-      return std::nullopt;
-    }
-    if (i + extra >= text.size()) return std::nullopt;
-    unsigned cp = extra == 0 ? lead : lead & (0x3fu >> extra);
-    for (size_t k = 1; k <= extra; ++k) {
-      const auto c = static_cast<unsigned char>(text[i + k]);
-      if ((c & 0xc0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (c & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
-    i += extra + 1;
-  }
-  return count;
 }
 
 // nullopt when `url` is acceptable; else what is wrong, without echoing it
@@ -358,6 +323,7 @@ class Loader {
     Result<std::string> text = detail::ReadString(src_, v);
     if (!text.ok()) return Error{text.error()};
     if (text->empty()) return src_.At(v.mark, v.path, "must not be empty");
+    // The name becomes a label value, and the exposition format requires UTF-8.
     const std::optional<size_t> length = Utf8Length(*text);
     if (!length) return src_.At(v.mark, v.path, "must be valid UTF-8");
     if (*length > kMaxNameLength) {

@@ -18,7 +18,6 @@
 namespace dse::config::detail {
 namespace {
 
-constexpr size_t kMaxQuoted = 64;
 constexpr std::string_view kIntTag = "tag:yaml.org,2002:int";
 constexpr std::string_view kBoolTag = "tag:yaml.org,2002:bool";
 
@@ -100,18 +99,6 @@ std::string JoinPath(std::string_view parent, std::string_view key) {
   if (!IsSimpleKey(key)) return std::string(parent) + "[" + Quote(key) + "]";
   if (parent.empty()) return std::string(key);
   return std::string(parent) + "." + std::string(key);
-}
-
-std::string Quote(std::string_view text) {
-  const bool cut = text.size() > kMaxQuoted;
-  size_t end = std::min(text.size(), kMaxQuoted);
-  // Cut at a character boundary, never inside a UTF-8 sequence.
-  while (cut && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  std::string out = "\"";
-  AppendJsonEscaped(out, text.substr(0, end));
-  if (cut) out += "...";
-  out += '"';
-  return out;
 }
 
 std::string Describe(const YAML::Node& node) {

@@ -50,7 +50,6 @@ std::string JoinPath(std::string_view parent, std::string_view key);
 // Describes what was found, for "want X, got Y": "a map", "a list",
 // "nothing", or the quoted scalar (shortened, control characters escaped).
 std::string Describe(const YAML::Node& node);
-std::string Quote(std::string_view text);
 
 struct MapRules {
   // Keys that may appear; empty means any key (free-form maps).

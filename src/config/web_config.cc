@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/bcrypt_hash.h"
+#include "common/text.h"
 #include "config/strict_yaml.h"
 
 namespace dse::config {
@@ -14,7 +15,6 @@ namespace {
 using detail::Describe;
 using detail::JoinPath;
 using detail::Located;
-using detail::Quote;
 using detail::Source;
 
 // unauthenticated_paths is our extension; the rest is exporter-toolkit's

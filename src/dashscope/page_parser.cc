@@ -4,6 +4,7 @@
 #include "dashscope/page_parser.h"
 
 #include "common/text.h"
+#include "common/utf8.h"
 
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
@@ -28,104 +29,7 @@ namespace {
 constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 constexpr std::string_view kErrorPrefix = "invalid_response: ";
-constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD
 constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-// Values quoted in problem messages are cut here so that a huge string in
-// a body cannot make a huge log line.
-constexpr std::size_t kMaxQuotedBytes = 128;
-
-// ---------------------------------------------------------------- UTF-8
-
-// Length of the well-formed UTF-8 sequence starting at s[i], or 0 when there
-// is none; then *bad is the length of the maximal ill-formed subpart (>= 1),
-// which becomes one U+FFFD, as Unicode recommends (and browsers do).
-inline std::size_t Utf8SequenceAt(std::string_view s, std::size_t i, std::size_t* bad) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  unsigned char lo = 0x80;  // allowed range of the second byte; narrower
-  unsigned char hi = 0xBF;  // after some leads to refuse overlongs/surrogates
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    len = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    len = 3;
-    if (b0 == 0xE0) lo = 0xA0;
-    if (b0 == 0xED) hi = 0x9F;
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    len = 4;
-    if (b0 == 0xF0) lo = 0x90;
-    if (b0 == 0xF4) hi = 0x8F;
-  } else {
-    *bad = 1;
-    return 0;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    if (i + k >= s.size()) {
-      *bad = k;
-      return 0;
-    }
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    const bool ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    if (!ok) {
-      *bad = k;
-      return 0;
-    }
-  }
-  return len;
-}
-
-// out = in with ill-formed UTF-8 replaced; returns whether anything was.
-bool AssignValidUtf8(std::string_view in, std::string& out) {
-  std::size_t i = 0;
-  std::size_t bad = 0;
-  while (i < in.size()) {
-    if (static_cast<unsigned char>(in[i]) < 0x80) {
-      ++i;
-      continue;
-    }
-    const std::size_t n = Utf8SequenceAt(in, i, &bad);
-    if (n == 0) break;
-    i += n;
-  }
-  if (i == in.size()) {
-    out.assign(in);
-    return false;
-  }
-  out.assign(in.substr(0, i));
-  while (i < in.size()) {
-    const std::size_t n = Utf8SequenceAt(in, i, &bad);
-    if (n == 0) {
-      out += kReplacementChar;
-      i += bad;
-    } else {
-      out.append(in.substr(i, n));
-      i += n;
-    }
-  }
-  return true;
-}
-
-// A value for a problem message: quoted, escaped, valid UTF-8, shortened.
-std::string Quote(std::string_view raw) {
-  std::string_view shown = raw;
-  if (shown.size() > kMaxQuotedBytes) {
-    std::size_t cut = kMaxQuotedBytes;
-    // Back off to a character boundary rather than split a sequence.
-    for (int k = 0; k < 3 && cut > 0 && (static_cast<unsigned char>(raw[cut]) & 0xC0) == 0x80; ++k) --cut;
-    shown = raw.substr(0, cut);
-  }
-  std::string valid;
-  AssignValidUtf8(shown, valid);
-  std::string out;
-  out.reserve(valid.size() + 2);
-  out += '"';
-  AppendJsonEscaped(out, valid);
-  out += '"';
-  if (shown.size() < raw.size()) {
-    out += "... (" + std::to_string(raw.size()) + " bytes)";
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------- JSON plumbing
 

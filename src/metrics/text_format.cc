@@ -1,22 +1,12 @@
 #include "metrics/text_format.h"
 
+#include "common/utf8.h"
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 
 namespace dse::metrics {
-namespace {
-
-// Largest prefix of s no longer than max that does not split a UTF-8 sequence.
-std::string_view CutAtUtf8Boundary(std::string_view s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t end = max;
-  // Step back over continuation bytes (10xxxxxx) to the start of a sequence.
-  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
-  return s.substr(0, end);
-}
-
-}  // namespace
 
 void AppendLabelValue(std::string& out, std::string_view value, size_t max_bytes) {
   value = CutAtUtf8Boundary(value, max_bytes);

@@ -4,8 +4,10 @@
 #include <charconv>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "common/duration.h"
+#include "common/listen_address.h"
 
 namespace dse::mock {
 namespace {
@@ -22,19 +24,6 @@ std::optional<uint64_t> ParseUint(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
-}
-
-// "host:port", "[v6]:port" or ":port" (all interfaces).
-Status ParseListen(std::string_view text, ServerOptions& out) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return Error{"expected host:port"};
-  std::string_view host = text.substr(0, colon);
-  const auto port = ParseInt(text.substr(colon + 1));
-  if (!port || *port < 0 || *port > 65535) return Error{"port must be 0..65535"};
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  out.host = host.empty() ? "0.0.0.0" : std::string(host);
-  out.port = static_cast<int>(*port);
-  return Status::Ok();
 }
 
 }  // namespace
@@ -109,7 +98,10 @@ Result<MockConfig> ParseFlags(const std::vector<std::string>& args, const char* 
     auto bad = [&](const std::string& why) { return Error{"flag --" + name + ": " + why}; };
 
     if (name == "listen") {
-      if (Status s = ParseListen(value, config.server); !s.ok()) return bad(s.error() + ", got \"" + value + "\"");
+      Result<ListenAddress> address = ParseListenAddress(value);
+      if (!address.ok()) return bad(address.error());
+      config.server.host = std::move(address->host);
+      config.server.port = address->port;
     } else if (name == "port-file") {
       if (value.empty()) return bad("needs a path");
       config.port_file = value;

@@ -30,12 +30,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/listen_address.h"
 #include "common/log.h"
 #include "metrics/gzip_member.h"
 #include "server/accept_encoding.h"
 #include "server/basic_auth.h"
 #include "server/landing_page.h"
-#include "server/listen_address.h"
 #include "server/request_routing.h"
 #include "server/tls_context.h"
 

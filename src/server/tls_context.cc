@@ -1,5 +1,7 @@
 #include "server/tls_context.h"
 
+#include "common/text.h"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -22,8 +24,6 @@ std::string TakeOpenSslError() {
   ERR_error_string_n(code, buf, sizeof buf);
   return buf;
 }
-
-std::string Quote(const std::string& path) { return "\"" + path + "\""; }
 
 // Never prompt on the terminal for a passphrase: encrypted keys are refused.
 int NoPassphrase(char*, int, int, void*) { return -1; }

@@ -32,5 +32,22 @@ TEST(AppendJsonEscaped, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(out, "a\\\"b\\\\c\\n\\u0001\\u007f");
 }
 
+TEST(Quote, QuotesAndEscapes) {
+  EXPECT_EQ(Quote("plain"), "\"plain\"");
+  EXPECT_EQ(Quote("a\"b\nc"), "\"a\\\"b\\nc\"");
+  EXPECT_EQ(Quote("bad \xFF byte"), "\"bad \xEF\xBF\xBD byte\"");
+}
+
+// One cut rule for every message: kMaxQuotedBytes at a character boundary,
+// then the full size, so a reader knows how much was left out.
+TEST(Quote, CutsLongValuesAtACharacterBoundaryAndSaysHowLong) {
+  EXPECT_EQ(Quote(std::string(kMaxQuotedBytes, 'x')), "\"" + std::string(kMaxQuotedBytes, 'x') + "\"");
+  EXPECT_EQ(Quote(std::string(kMaxQuotedBytes + 1, 'x')),
+            "\"" + std::string(kMaxQuotedBytes, 'x') + "\"... (129 bytes)");
+  // A three-byte character straddling the cut is left out whole.
+  const std::string text = std::string(kMaxQuotedBytes - 1, 'x') + "\xE5\x8C\x97";
+  EXPECT_EQ(Quote(text), "\"" + std::string(kMaxQuotedBytes - 1, 'x') + "\"... (130 bytes)");
+}
+
 }  // namespace
 }  // namespace dse

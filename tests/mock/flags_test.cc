@@ -72,9 +72,10 @@ TEST(ParseFlags, ListenForms) {
 TEST(ParseFlags, ErrorsNameTheFlag) {
   EXPECT_EQ(ParseFlags({"--deployments=100001"}, nullptr).error(),
             "flag --deployments: expected an integer in [0, 100000], got \"100001\"");
-  EXPECT_EQ(ParseFlags({"--listen=9865"}, nullptr).error(), "flag --listen: expected host:port, got \"9865\"");
+  EXPECT_EQ(ParseFlags({"--listen=9865"}, nullptr).error(),
+            "flag --listen: invalid listen address \"9865\": missing port, want [host]:port such as :9864");
   EXPECT_EQ(ParseFlags({"--listen=:70000"}, nullptr).error(),
-            "flag --listen: port must be 0..65535, got \":70000\"");
+            "flag --listen: invalid listen address \":70000\": port must be a number from 0 to 65535");
   EXPECT_EQ(ParseFlags({"--envelope=json"}, nullptr).error(),
             "flag --envelope: expected output, data or alternate, got \"json\"");
   EXPECT_EQ(ParseFlags({"--bogus=1"}, nullptr).error(), "unknown flag --bogus (see --help)");

@@ -1,8 +1,8 @@
-#include "server/listen_address.h"
+#include "common/listen_address.h"
 
 #include <gtest/gtest.h>
 
-namespace dse::server {
+namespace dse {
 namespace {
 
 struct Case {
@@ -63,4 +63,4 @@ TEST(FormatListenAddress, BracketsIpv6) {
 }
 
 }  // namespace
-}  // namespace dse::server
+}  // namespace dse

@@ -1,8 +1,8 @@
-#include "server/listen_address.h"
+#include "common/listen_address.h"
 
 #include <charconv>
 
-namespace dse::server {
+namespace dse {
 namespace {
 
 Error Invalid(std::string_view text, std::string_view why) {
@@ -69,4 +69,4 @@ std::string FormatListenAddress(const ListenAddress& address) {
   return out;
 }
 
-}  // namespace dse::server
+}  // namespace dse

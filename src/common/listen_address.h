@@ -1,4 +1,5 @@
-// --web.listen-address: "[host]:port" → what to bind.
+// A listen address, "[host]:port" → what to bind: the exporter's
+// --web.listen-address and the mock's --listen read the same forms.
 #pragma once
 
 #include <string>
@@ -6,7 +7,7 @@
 
 #include "common/result.h"
 
-namespace dse::server {
+namespace dse {
 
 struct ListenAddress {
   // What to bind: an IPv4/IPv6 literal or a name resolved at bind time.
@@ -24,4 +25,4 @@ Result<ListenAddress> ParseListenAddress(std::string_view text);
 // "host:port", with brackets around an IPv6 host, for log lines.
 std::string FormatListenAddress(const ListenAddress& address);
 
-}  // namespace dse::server
+}  // namespace dse
