@@ -4,34 +4,16 @@
 
 #include <functional>
 
+#include "testing/fake_clock.h"
+#include "testing/fake_fetcher.h"
+
 namespace dse::app {
 namespace {
 
 using namespace std::chrono_literals;
 
-class FakeFetcher : public dashscope::PageFetcher {
- public:
-  std::function<dashscope::RequestOutcome(int64_t)> serve;
-  int requests = 0;
-  dashscope::RequestOutcome FetchPage(int64_t page_no, int, Duration) override {
-    ++requests;
-    return serve(page_no);
-  }
-  void Cancel() override {}
-};
-
-// Steady time moves only when the test says so.
-class FakeClock : public Clock {
- public:
-  std::chrono::steady_clock::time_point steady{std::chrono::steady_clock::time_point{} + 1000h};
-  std::chrono::system_clock::time_point system{std::chrono::system_clock::from_time_t(1'800'000'000)};
-  std::chrono::steady_clock::time_point SteadyNow() const override { return steady; }
-  std::chrono::system_clock::time_point SystemNow() const override { return system; }
-  void Advance(Duration d) {
-    steady += d;
-    system += d;
-  }
-};
+using testing::FakeClock;
+using testing::FakeFetcher;
 
 dashscope::RequestOutcome Good(std::vector<std::string> ids) {
   dashscope::RequestOutcome o;
@@ -83,10 +65,10 @@ struct PollerTest : ::testing::Test {
 
 TEST_F(PollerTest, FailedPollKeepsLastGoodDataAndSetsUpToZero) {
   Make();
-  fetcher->serve = [](int64_t) { return Good({"m1"}); };
+  fetcher->serve = [](int64_t, int) { return Good({"m1"}); };
   EXPECT_TRUE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(R"(dashscope_up{account="a"} 1)"));
-  fetcher->serve = [](int64_t) { return Bad("InvalidApiKey"); };
+  fetcher->serve = [](int64_t, int) { return Bad("InvalidApiKey"); };
   clock.Advance(60s);
   EXPECT_FALSE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(R"(dashscope_up{account="a"} 0)"));
@@ -111,21 +93,21 @@ constexpr char kChanges[] = R"(dashscope_deployment_status_changes_total{account
 
 TEST_F(PollerTest, StatusChangesAreFollowedAcrossPollsAndFailedPolls) {
   Make();
-  fetcher->serve = [](int64_t) { return WithStatus("PENDING", 1'799'999'000); };
+  fetcher->serve = [](int64_t, int) { return WithStatus("PENDING", 1'799'999'000); };
   ASSERT_TRUE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(std::string(kChanged) + "1799999000"));  // first seen: its gmt_modified
   EXPECT_TRUE(Has(std::string(kChanges) + "0"));
   clock.Advance(60s);
-  fetcher->serve = [](int64_t) { return WithStatus("DEPLOYING", 1'800'000'030); };
+  fetcher->serve = [](int64_t, int) { return WithStatus("DEPLOYING", 1'800'000'030); };
   ASSERT_TRUE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(std::string(kChanged) + "1800000060"));  // seen changing at this poll
   EXPECT_TRUE(Has(std::string(kChanges) + "1"));
   EXPECT_TRUE(Has(R"(dashscope_deployment_unexpected_status_info{account="a",workspace_id="",deployed_model="m1",raw_status="DEPLOYING"} 1)"));
   clock.Advance(60s);
-  fetcher->serve = [](int64_t) { return Bad("InternalError"); };
+  fetcher->serve = [](int64_t, int) { return Bad("InternalError"); };
   EXPECT_FALSE(poller->PollOnce().ok);
   clock.Advance(60s);
-  fetcher->serve = [](int64_t) { return WithStatus("RUNNING", 1'800'000'150); };
+  fetcher->serve = [](int64_t, int) { return WithStatus("RUNNING", 1'800'000'150); };
   ASSERT_TRUE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(std::string(kChanged) + "1800000180"));
   EXPECT_TRUE(Has(std::string(kChanges) + "2"));
@@ -139,7 +121,7 @@ TEST_F(PollerTest, StatusChangesAreFollowedAcrossPollsAndFailedPolls) {
 TEST_F(PollerTest, ApiTimeZoneAppliesToTheApisTimes) {
   Make({}, 8 * 3600);  // +08:00
   // 08:00 later than the poll in UTC, but the same instant in +08:00.
-  fetcher->serve = [](int64_t) { return WithStatus("RUNNING", 1'800'000'000 + 8 * 3600 - 100); };
+  fetcher->serve = [](int64_t, int) { return WithStatus("RUNNING", 1'800'000'000 + 8 * 3600 - 100); };
   ASSERT_TRUE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(R"(dashscope_deployment_modified_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} 1799999900)"));
   EXPECT_TRUE(Has(std::string(kChanged) + "1799999900"));
@@ -147,7 +129,7 @@ TEST_F(PollerTest, ApiTimeZoneAppliesToTheApisTimes) {
 
 TEST_F(PollerTest, AFutureGmtModifiedIsTakenAsNowForTheStatusChange) {
   Make();  // the same time read as UTC lies in the future: taken as the poll's time
-  fetcher->serve = [](int64_t) { return WithStatus("RUNNING", 1'800'000'000 + 8 * 3600 - 100); };
+  fetcher->serve = [](int64_t, int) { return WithStatus("RUNNING", 1'800'000'000 + 8 * 3600 - 100); };
   ASSERT_TRUE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(R"(dashscope_deployment_modified_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} 1800028700)"));
   EXPECT_TRUE(Has(std::string(kChanged) + "1800000000"));
@@ -155,10 +137,10 @@ TEST_F(PollerTest, AFutureGmtModifiedIsTakenAsNowForTheStatusChange) {
 
 TEST_F(PollerTest, StatusHistoryCarriesOverToTheNextPollerOfTheAccount) {
   Make();
-  fetcher->serve = [](int64_t) { return WithStatus("PENDING", 1'799'999'000); };
+  fetcher->serve = [](int64_t, int) { return WithStatus("PENDING", 1'799'999'000); };
   ASSERT_TRUE(poller->PollOnce().ok);
   clock.Advance(60s);
-  fetcher->serve = [](int64_t) { return WithStatus("RUNNING"); };
+  fetcher->serve = [](int64_t, int) { return WithStatus("RUNNING"); };
   ASSERT_TRUE(poller->PollOnce().ok);
   // A reload replaces the poller; the new one starts from what the store holds.
   poller.reset();
@@ -171,7 +153,7 @@ TEST_F(PollerTest, StatusHistoryCarriesOverToTheNextPollerOfTheAccount) {
   settings.list.max_retries = 0;
   poller = std::make_unique<AccountPoller>(account, settings, metrics, store, clock, std::move(f));
   clock.Advance(60s);
-  fetcher->serve = [](int64_t) { return WithStatus("RUNNING"); };
+  fetcher->serve = [](int64_t, int) { return WithStatus("RUNNING"); };
   ASSERT_TRUE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(std::string(kChanged) + "1800000060"));
   EXPECT_TRUE(Has(std::string(kChanges) + "1"));
@@ -181,9 +163,9 @@ TEST_F(PollerTest, DataOlderThanMaxStalenessIsDropped) {
   PollSettings s;
   s.max_staleness = std::chrono::duration_cast<Duration>(5min);
   Make(s);
-  fetcher->serve = [](int64_t) { return Good({"m1"}); };
+  fetcher->serve = [](int64_t, int) { return Good({"m1"}); };
   ASSERT_TRUE(poller->PollOnce().ok);
-  fetcher->serve = [](int64_t) { return Bad("InternalError"); };
+  fetcher->serve = [](int64_t, int) { return Bad("InternalError"); };
   clock.Advance(4min);
   poller->PollOnce();
   EXPECT_NE(Text().find("deployed_model=\"m1\""), std::string::npos);
@@ -197,9 +179,9 @@ TEST_F(PollerTest, DataOlderThanMaxStalenessIsDropped) {
 
 TEST_F(PollerTest, VanishedDeploymentsGoAtTheNextGoodPoll) {
   Make();
-  fetcher->serve = [](int64_t) { return Good({"m1", "m2"}); };
+  fetcher->serve = [](int64_t, int) { return Good({"m1", "m2"}); };
   ASSERT_TRUE(poller->PollOnce().ok);
-  fetcher->serve = [](int64_t) { return Good({"m2"}); };
+  fetcher->serve = [](int64_t, int) { return Good({"m2"}); };
   ASSERT_TRUE(poller->PollOnce().ok);
   EXPECT_EQ(Text().find("deployed_model=\"m1\""), std::string::npos);
   EXPECT_TRUE(Has(R"(dashscope_deployments{account="a"} 1)"));
@@ -207,29 +189,29 @@ TEST_F(PollerTest, VanishedDeploymentsGoAtTheNextGoodPoll) {
 
 TEST_F(PollerTest, RetryAfterLongerThanAPollSkipsRequests) {
   Make();
-  fetcher->serve = [](int64_t) {
+  fetcher->serve = [](int64_t, int) {
     auto o = Bad("Throttling");
     o.retryable = true;
     o.retry_after = std::chrono::duration_cast<Duration>(10min);
     return o;
   };
   EXPECT_FALSE(poller->PollOnce().ok);
-  EXPECT_EQ(fetcher->requests, 1);
+  EXPECT_EQ(fetcher->requested.size(), 1u);
   EXPECT_TRUE(Has(R"(dashscope_api_throttled_until_timestamp_seconds{account="a"} 1800000600)"));
   clock.Advance(1min);
   auto r = poller->PollOnce();
   EXPECT_FALSE(r.ok);
-  EXPECT_EQ(fetcher->requests, 1);  // no request before Retry-After has passed
+  EXPECT_EQ(fetcher->requested.size(), 1u);  // no request before Retry-After has passed
   EXPECT_EQ(r.error, "API asked to wait (Retry-After) 9m more; no request sent");
   clock.Advance(10min);
-  fetcher->serve = [](int64_t) { return Good({"m1"}); };
+  fetcher->serve = [](int64_t, int) { return Good({"m1"}); };
   EXPECT_TRUE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(R"(dashscope_api_throttled_until_timestamp_seconds{account="a"} 0)"));
 }
 
 TEST_F(PollerTest, BadRecordsAreCountedByKind) {
   Make();
-  fetcher->serve = [](int64_t) {
+  fetcher->serve = [](int64_t, int) {
     auto o = Good({"m1"});
     o.page.problems = {"deployment #1: missing deployed_model",
                        "deployment \"m1\": field capacity: expected a number, got string",
@@ -244,7 +226,7 @@ TEST_F(PollerTest, BadRecordsAreCountedByKind) {
 
 TEST_F(PollerTest, ProblemsBeyondTheParsersListCountAsOther) {
   Make();
-  fetcher->serve = [](int64_t) {
+  fetcher->serve = [](int64_t, int) {
     auto o = Good({"m1"});
     o.page.problems = {"deployment #1: missing deployed_model"};
     o.page.problems_not_listed = 250;
@@ -264,7 +246,7 @@ TEST(PollDeadline, ShorterThanTheInterval) {
 // shows the capped time and polls resume once it has passed.
 TEST_F(PollerTest, HugeRetryAfterIsCappedAtFifteenMinutes) {
   Make();
-  fetcher->serve = [this](int64_t) {
+  fetcher->serve = [this](int64_t, int) {
     auto o = Bad("Throttling");
     o.retryable = true;
     o.retry_after = dashscope::ParseRetryAfter("999999999", clock.SystemNow());
@@ -274,11 +256,11 @@ TEST_F(PollerTest, HugeRetryAfterIsCappedAtFifteenMinutes) {
   EXPECT_TRUE(Has(R"(dashscope_api_throttled_until_timestamp_seconds{account="a"} 1800000900)"));
   clock.Advance(14min);
   EXPECT_EQ(poller->PollOnce().error, "API asked to wait (Retry-After) 1m more; no request sent");
-  EXPECT_EQ(fetcher->requests, 1);
+  EXPECT_EQ(fetcher->requested.size(), 1u);
   clock.Advance(1min);
-  fetcher->serve = [](int64_t) { return Good({"m1"}); };
+  fetcher->serve = [](int64_t, int) { return Good({"m1"}); };
   EXPECT_TRUE(poller->PollOnce().ok);
-  EXPECT_EQ(fetcher->requests, 2);
+  EXPECT_EQ(fetcher->requested.size(), 2u);
   EXPECT_TRUE(Has(R"(dashscope_api_throttled_until_timestamp_seconds{account="a"} 0)"));
 }
 

@@ -11,6 +11,8 @@
 #include <map>
 #include <string>
 
+#include "testing/temp_dir.h"
+
 namespace dse::config {
 namespace {
 
@@ -50,33 +52,7 @@ std::string ErrorOf(std::string_view yaml, const EnvLookup& env = KeyEnv()) {
   return r.error();
 }
 
-// A scratch directory for key and config files, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "dse_config_test.XXXXXX").string();
-    const char* made = ::mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string Write(const std::string& name, std::string_view content) const {
-    const std::string file = path_ + "/" + name;
-    std::ofstream out(file, std::ios::binary);
-    out << content;
-    return file;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 // --- Values ---------------------------------------------------------------
 

@@ -2,11 +2,12 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "testing/temp_dir.h"
 
 namespace dse::config {
 namespace {
@@ -23,23 +24,15 @@ const std::string kHash = "$2y$10$" + std::string("HASHSECRETabcdefghijklmnopqrs
 class WebConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "dse_web_config_test.XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_FALSE(tmp_.path().empty());
+    dir_ = tmp_.path();
     Write("cert.pem", "-----BEGIN CERTIFICATE-----\n");
     Write("key.pem", "-----BEGIN PRIVATE KEY-----\n");
     Write("ca.pem", "-----BEGIN CERTIFICATE-----\n");
     Write("empty.pem", "");
   }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
   std::string Write(const std::string& name, std::string_view content) const {
-    const std::string file = dir_ + "/" + name;
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
+    return tmp_.Write(name, content);
   }
 
   Result<WebConfig> LoadText(std::string_view yaml) const {
@@ -65,6 +58,7 @@ class WebConfigTest : public ::testing::Test {
     return e;
   }
 
+  testing::TempDir tmp_{"dse_web_config_test"};
   std::string dir_;
 };
 

@@ -5,22 +5,14 @@
 #include <deque>
 #include <functional>
 
+#include "testing/fake_fetcher.h"
+
 namespace dse::dashscope {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Serves pages from a function of (page_no, page_size), recording requests.
-class FakeFetcher : public PageFetcher {
- public:
-  std::function<RequestOutcome(int64_t page_no, int page_size)> serve;
-  std::vector<int64_t> requested;
-  RequestOutcome FetchPage(int64_t page_no, int page_size, Duration) override {
-    requested.push_back(page_no);
-    return serve(page_no, page_size);
-  }
-  void Cancel() override {}
-};
+using testing::FakeFetcher;
 
 Deployment Dep(const std::string& id) {
   Deployment d;

@@ -33,7 +33,7 @@
 #include <thread>
 #include <vector>
 
-#include "harness.h"
+#include "testing/harness.h"
 
 namespace dse::testing {
 namespace {
@@ -373,7 +373,7 @@ class FaultTest : public ::testing::Test {
       outputs_.push_back({path, exporter_->Get(path).body});
     }
     const HttpResult gz = exporter_->Get("/metrics", {{"Accept-Encoding", "gzip"}});
-    outputs_.push_back({"/metrics (gzip)", Gunzip(gz.body).value_or(gz.body)});
+    outputs_.push_back({"/metrics (gzip)", GunzipMembers(gz.body).value_or(gz.body)});
     std::string cmdline =
         ReadFile("/proc/" + std::to_string(exporter_->process().pid()) + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');

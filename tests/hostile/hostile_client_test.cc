@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-#include "harness.h"
+#include "testing/harness.h"
 
 namespace dse::testing {
 namespace {
@@ -387,7 +387,7 @@ TEST_F(HostileClientTest, BrotliIsNeverSentAndTheLandingPageIsCheap) {
   const HttpResult both = HttpGet(port(), "/", {{"Accept-Encoding", "br, gzip"}});
   ASSERT_EQ(both.status, 200);
   EXPECT_EQ(both.Header("Content-Encoding"), "gzip");
-  ASSERT_TRUE(Gunzip(both.body).has_value());
+  ASSERT_TRUE(GunzipMembers(both.body).has_value());
   EXPECT_EQ(HttpGet(port(), "/metrics", {{"Accept-Encoding", "br"}}).Header("Content-Encoding"), "");
 
   constexpr int kViews = 40;

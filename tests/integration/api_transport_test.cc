@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "connect_proxy.h"
-#include "harness.h"
+#include "testing/connect_proxy.h"
+#include "testing/harness.h"
 
 namespace dse::testing {
 namespace {
@@ -58,20 +58,19 @@ std::map<std::string, std::string> NoProxyEnv(const Mock& mock) {
 // A test CA and a certificate it signed for 127.0.0.1 and mock.test, made
 // with the openssl CLI at test time.
 struct TestPki {
-  std::string dir;
+  TempDir dir{"dse_pki"};
   std::string ca_cert;
   std::string cert;
   std::string key;
 
   static TestPki Make() {
     TestPki p;
-    p.dir = MakeTempDir("dse_pki");
-    p.ca_cert = p.dir + "/ca.pem";
-    p.cert = p.dir + "/mock.pem";
-    p.key = p.dir + "/mock.key";
-    const std::string ca_key = p.dir + "/ca.key";
-    const std::string csr = p.dir + "/mock.csr";
-    const std::string ext = p.dir + "/ext.cnf";
+    p.ca_cert = p.dir.File("ca.pem");
+    p.cert = p.dir.File("mock.pem");
+    p.key = p.dir.File("mock.key");
+    const std::string ca_key = p.dir.File("ca.key");
+    const std::string csr = p.dir.File("mock.csr");
+    const std::string ext = p.dir.File("ext.cnf");
     WriteFile(ext, "subjectAltName=IP:127.0.0.1,DNS:mock.test\n");
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
     const std::string quiet = " 2>/dev/null";
@@ -85,9 +84,6 @@ struct TestPki {
       EXPECT_EQ(std::system((cmd + quiet).c_str()), 0) << "openssl CLI needed: " << cmd;
     }
     return p;
-  }
-  ~TestPki() {
-    if (!dir.empty()) RemoveTree(dir);
   }
 };
 
@@ -287,8 +283,8 @@ TEST_F(ApiTransportTest, PrivateCaServerNameAndInsecureSkipVerify) {
 TEST_F(ApiTransportTest, RotatedKeyFileTakesEffectWithoutSighup) {
   auto mock = Mock::Start({}, std::string(kNewKey));  // accepts only the new key
   ASSERT_NE(mock, nullptr);
-  const std::string dir = MakeTempDir("dse_keyfile");
-  const std::string file = dir + "/key";
+  const TempDir dir("dse_keyfile");
+  const std::string file = dir.File("key");
   ASSERT_TRUE(WriteFile(file, std::string(kDefaultMockApiKey) + "\n"));
   const std::string yaml = Timings() + "accounts:\n  - name: mock\n    base_url: " + mock->base_url() +
                            "\n    api_key_file: " + file + "\n";
@@ -320,7 +316,6 @@ TEST_F(ApiTransportTest, RotatedKeyFileTakesEffectWithoutSighup) {
   EXPECT_EQ(Count(err, "cannot re-read api_key_file; keeping the key already loaded"), 1u) << err;
   EXPECT_EQ(Count(err, "configuration reloaded"), 0u);
   ExpectNoSecretsIn(*exporter, {std::string(kDefaultMockApiKey), std::string(kNewKey)});
-  RemoveTree(dir);
 }
 
 // --- page_size fallback -------------------------------------------------------------

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "harness.h"
+#include "testing/harness.h"
 
 namespace dse::testing {
 namespace {
@@ -174,14 +174,13 @@ std::string Series(const std::string& metric, const std::string& id,
 
 // Runs promtool check metrics over `exposition`; its exit code and output.
 std::pair<int, std::string> Promtool(const std::string& exposition) {
-  const std::string dir = MakeTempDir("dse_promtool");
-  const std::string file = dir + "/metrics.prom";
+  const TempDir dir("dse_promtool");
+  const std::string file = dir.File("metrics.prom");
   EXPECT_TRUE(WriteFile(file, exposition));
   // promtool reads the metrics from stdin; Process gives children /dev/null.
   auto p = Process::Start("/bin/sh", {"-c", "exec /usr/bin/promtool check metrics < \"$0\"", file});
   std::optional<int> code = p ? p->WaitExit(30000ms) : std::nullopt;
   std::string output = p ? p->Stdout() + p->Stderr() : "";
-  RemoveTree(dir);
   return {code.value_or(-1), output};
 }
 
@@ -607,7 +606,7 @@ TEST(ExporterTest, HttpEndpoints) {
   EXPECT_EQ(plain.Header("Content-Encoding"), "");
   EXPECT_EQ(gz.Header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_EQ(gz.Header("Content-Encoding"), "gzip");
-  std::optional<std::string> unzipped = Gunzip(gz.body);
+  std::optional<std::string> unzipped = GunzipMembers(gz.body);
   ASSERT_TRUE(unzipped.has_value()) << "not a gzip stream: " << gz.body.size() << " bytes";
   EXPECT_FALSE(DeploymentLines(plain.body).empty());
   // Only process_* and the exporter's own counters may move between the two.
@@ -624,7 +623,7 @@ TEST(ExporterTest, HttpEndpoints) {
             "");
   HttpResult listed = exporter->Get("/metrics", {{"Accept-Encoding", "br, gzip"}});
   EXPECT_EQ(listed.Header("Content-Encoding"), "gzip");
-  EXPECT_TRUE(Gunzip(listed.body).has_value());
+  EXPECT_TRUE(GunzipMembers(listed.body).has_value());
 
   HttpResult health = exporter->Get("/healthz");
   EXPECT_EQ(health.status, 200);
@@ -796,14 +795,13 @@ RunResult RunExporter(std::vector<std::string> args, std::map<std::string, std::
 class ConfigFile {
  public:
   explicit ConfigFile(const std::string& yaml)
-      : dir_(MakeTempDir("dse_cfg")), path_(dir_ + "/exporter.yml") {
+      : path_(dir_.File("exporter.yml")) {
     EXPECT_TRUE(WriteFile(path_, yaml));
   }
-  ~ConfigFile() { RemoveTree(dir_); }
   const std::string& path() const { return path_; }
 
  private:
-  std::string dir_;
+  TempDir dir_{"dse_cfg"};
   std::string path_;
 };
 

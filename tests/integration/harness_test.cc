@@ -1,5 +1,5 @@
 // The harness itself: what the fault, load and soak tests rely on.
-#include "harness.h"
+#include "testing/harness.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -60,9 +60,9 @@ TEST(HarnessTest, ProcessReportsExitCodesSignalsAndOutput) {
   EXPECT_EQ(sleeper->WaitExit(5000ms), 128 + SIGTERM);
 }
 
-TEST(HarnessTest, GunzipRefusesGarbage) {
-  EXPECT_EQ(Gunzip("not gzip"), std::nullopt);
-  EXPECT_EQ(Gunzip(""), std::nullopt);
+TEST(HarnessTest, GunzipMembersRefusesGarbage) {
+  EXPECT_EQ(GunzipMembers("not gzip"), std::nullopt);
+  EXPECT_EQ(GunzipMembers(""), std::nullopt);
 }
 
 TEST(HarnessTest, ExporterStartsWithJsonLogs) {

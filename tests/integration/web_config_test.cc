@@ -1,32 +1,24 @@
 // --web.config.file end to end: the real exporter serving TLS with basic auth.
-#include <crypt.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <cstdlib>
 
-#include "harness.h"
+#include "testing/bcrypt.h"
+#include "testing/harness.h"
 
 namespace dse::testing {
 namespace {
 
-std::string BcryptHash(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  // Cost 5 keeps the test fast; the exporter accepts any bcrypt cost.
-  if (crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof salt) == nullptr) return {};
-  crypt_data data{};
-  const char* hash = crypt_rn(password.c_str(), salt, &data, sizeof data);
-  return hash ? hash : "";
-}
-
 class WebConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir("dse-webcfg");
+    ASSERT_FALSE(tmp_.path().empty());
+    dir_ = tmp_.path();
     const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout " +
                             dir_ + "/server.key -out " + dir_ + "/server.crt >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl CLI needed to make a test certificate";
-    const std::string hash = BcryptHash("s3cret-pass");
+    const std::string hash = Bcrypt("s3cret-pass");
     ASSERT_FALSE(hash.empty());
     ASSERT_TRUE(WriteFile(dir_ + "/web.yml",
                           "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
@@ -36,7 +28,6 @@ class WebConfigTest : public ::testing::Test {
     exporter_ = Exporter::Start(MockConfig(*mock_), {"--web.config.file=" + dir_ + "/web.yml"});
     ASSERT_NE(exporter_, nullptr);
   }
-  void TearDown() override { RemoveTree(dir_); }
 
   httplib::Result Get(const std::string& path, const std::string& user = "", const std::string& pass = "") {
     httplib::SSLClient client("127.0.0.1", exporter_->port());
@@ -46,6 +37,7 @@ class WebConfigTest : public ::testing::Test {
     return client.Get(path.c_str());
   }
 
+  TempDir tmp_{"dse-webcfg"};
   std::string dir_;
   std::unique_ptr<Mock> mock_;
   std::unique_ptr<Exporter> exporter_;
@@ -77,7 +69,8 @@ TEST_F(WebConfigTest, HealthzLeftOpenAndPlainHttpRefused) {
 }
 
 TEST(WebConfigFile, BadFileRefusedBeforeServing) {
-  const std::string dir = MakeTempDir("dse-webcfg-bad");
+  const TempDir tmp("dse-webcfg-bad");
+  const std::string& dir = tmp.path();
   ASSERT_TRUE(WriteFile(dir + "/web.yml", "basic_auth_users:\n  prom: plaintext-password\n"));
   ASSERT_TRUE(WriteFile(dir + "/cfg.yml", "accounts:\n  - name: a\n    base_url: http://127.0.0.1:1\n"
                                           "    api_key_env: DSE_WEBCFG_TEST_KEY\n"));
@@ -90,7 +83,6 @@ TEST(WebConfigFile, BadFileRefusedBeforeServing) {
   EXPECT_NE(p->Stderr().find(dir + "/web.yml:2:9: basic_auth_users.prom: "), std::string::npos) << p->Stderr();
   EXPECT_EQ(p->Stderr().find("plaintext-password"), std::string::npos);
   EXPECT_EQ(p->Stderr().find("serving HTTP"), std::string::npos);
-  RemoveTree(dir);
 }
 
 }  // namespace

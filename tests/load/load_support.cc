@@ -10,7 +10,7 @@
 #include <regex>
 #include <sstream>
 
-#include "harness.h"
+#include "testing/harness.h"
 
 namespace dse::testing::load {
 namespace {
@@ -162,11 +162,10 @@ std::string WrkReport::Summary() const {
 WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const std::string& url,
                  std::chrono::seconds timeout) {
   WrkReport report;
-  const std::string dir = MakeTempDir("dse_wrk");
-  const std::string script = dir + "/done.lua";
+  const TempDir dir("dse_wrk");
+  const std::string script = dir.File("done.lua");
   if (!WriteFile(script, kDoneHook)) {
     report.output = "cannot write " + script;
-    RemoveTree(dir);
     return report;
   }
   args.push_back("-s");
@@ -175,14 +174,12 @@ WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const st
   auto process = Process::Start(wrk, std::move(args));
   if (process == nullptr) {
     report.output = "cannot start " + wrk;
-    RemoveTree(dir);
     return report;
   }
   report.exit_code =
       process->WaitExit(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
   report.output = process->Stdout() + process->Stderr();
   process.reset();  // kills wrk if it overran
-  RemoveTree(dir);
 
   const auto requests = HookValue(report.output, "requests");
   const auto duration = HookValue(report.output, "duration_us");

@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "harness.h"
+#include "testing/harness.h"
 #include "load_support.h"
 #include "trend.h"
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "harness.h"
+#include "testing/harness.h"
 #include "load_support.h"
 
 namespace dse::testing::load {
@@ -286,7 +286,7 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
       << exporter->process().Stderr();
   const HttpResult zipped = exporter->Get("/metrics", {{"Accept-Encoding", "gzip"}});
   ASSERT_EQ(zipped.status, 200);
-  const std::optional<std::string> unzipped = Gunzip(zipped.body);
+  const std::optional<std::string> unzipped = GunzipMembers(zipped.body);
   ASSERT_TRUE(unzipped.has_value()) << "the gzip answer does not decompress";
   EXPECT_EQ(LinesStartingWith(*unzipped, "dashscope_deployment_capacity{").size(), 1000u);
 

@@ -1,7 +1,8 @@
 #include "metrics/exposition.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
+
+#include "testing/gzip.h"
 
 namespace dse::metrics {
 namespace {
@@ -13,25 +14,7 @@ std::string Join(const ScrapeBody& body) {
   return s;
 }
 
-std::string Gunzip(const std::string& gz) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 16 + 15), Z_OK);
-  std::string out;
-  char buf[65536];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
-  zs.avail_in = static_cast<uInt>(gz.size());
-  int rc;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc == Z_OK);
-  EXPECT_EQ(rc, Z_STREAM_END);  // checks the CRC and size in the trailer
-  EXPECT_EQ(zs.avail_in, 0u);   // one member, nothing after it
-  inflateEnd(&zs);
-  return out;
-}
+using testing::Gunzip;
 
 dashscope::Deployment Dep(std::string id, std::string status, double cap) {
   dashscope::Deployment d;

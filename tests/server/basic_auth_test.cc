@@ -1,33 +1,24 @@
 #include "server/basic_auth.h"
 
-#include <crypt.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include "common/bcrypt_hash.h"
+#include "testing/bcrypt.h"
+#include "testing/fake_clock.h"
 
 namespace dse::server {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A real bcrypt hash made now, so no hash is checked in.
-std::string Bcrypt(const std::string& password, const char* prefix = "$2b$") {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn(prefix, 5, nullptr, 0, salt, sizeof salt), nullptr);
-  auto data = std::make_unique<crypt_data>();
-  const char* h = crypt_rn(password.c_str(), salt, data.get(), static_cast<int>(sizeof(crypt_data)));
-  EXPECT_NE(h, nullptr);
-  return h;
-}
+using testing::Bcrypt;
 
-struct FakeClock {
-  std::chrono::steady_clock::time_point now{};
-  BasicAuthenticator::Clock fn() {
-    return [this] { return now; };
-  }
-};
+// The authenticator's clock is a function; this one reads a testing::FakeClock.
+BasicAuthenticator::Clock ClockOf(const testing::FakeClock& clock) {
+  return [&clock] { return clock.SteadyNow(); };
+}
 
 TEST(ParseBasicAuthorization, Valid) {
   auto c = ParseBasicAuthorization("Basic YWxpY2U6czNjcmV0");  // alice:s3cret
@@ -78,7 +69,7 @@ TEST(BasicAuthenticator, RejectsNonBcryptHashNamingTheUserOnly) {
 }
 
 TEST(BasicAuthenticator, ChecksPasswords) {
-  auto a = BasicAuthenticator::Create({{"alice", Bcrypt("s3cret")}, {"bob", Bcrypt("hunter2", "$2y$")}});
+  auto a = BasicAuthenticator::Create({{"alice", Bcrypt("s3cret")}, {"bob", Bcrypt("hunter2", 5, "$2y$")}});
   ASSERT_TRUE(a.ok()) << a.error();
   BasicAuthenticator& auth = **a;
   EXPECT_TRUE(auth.Check("alice", "s3cret"));
@@ -100,13 +91,13 @@ TEST(BasicAuthenticator, UnknownUsersCostABcryptToo) {
 }
 
 TEST(BasicAuthenticator, CachesSuccessForAWhile) {
-  FakeClock clock;
-  auto a = BasicAuthenticator::Create({{"alice", Bcrypt("s3cret")}}, clock.fn());
+  testing::FakeClock clock;
+  auto a = BasicAuthenticator::Create({{"alice", Bcrypt("s3cret")}}, ClockOf(clock));
   ASSERT_TRUE(a.ok());
   BasicAuthenticator& auth = **a;
   EXPECT_TRUE(auth.Check("alice", "s3cret"));
   EXPECT_TRUE(auth.Check("alice", "s3cret"));
-  clock.now += BasicAuthenticator::kCacheTtl - 1s;
+  clock.Advance(BasicAuthenticator::kCacheTtl - 1s);
   EXPECT_TRUE(auth.Check("alice", "s3cret"));
   EXPECT_EQ(auth.bcrypt_runs(), 1u);
 
@@ -115,23 +106,23 @@ TEST(BasicAuthenticator, CachesSuccessForAWhile) {
   EXPECT_FALSE(auth.Check("alice", "wrong"));
   EXPECT_EQ(auth.bcrypt_runs(), 3u);
 
-  clock.now += 1s;  // expired
+  clock.Advance(1s);  // expired
   EXPECT_TRUE(auth.Check("alice", "s3cret"));
   EXPECT_EQ(auth.bcrypt_runs(), 4u);
 }
 
 TEST(BasicAuthenticator, CacheIsBounded) {
-  FakeClock clock;
+  testing::FakeClock clock;
   std::map<std::string, std::string> users;
   const std::string hash = Bcrypt("pw");
   const size_t n = BasicAuthenticator::kCacheCapacity + 1;
   for (size_t i = 0; i < n; ++i) users["user" + std::to_string(i)] = hash;
-  auto a = BasicAuthenticator::Create(users, clock.fn());
+  auto a = BasicAuthenticator::Create(users, ClockOf(clock));
   ASSERT_TRUE(a.ok());
   BasicAuthenticator& auth = **a;
   for (size_t i = 0; i < n; ++i) {
     ASSERT_TRUE(auth.Check("user" + std::to_string(i), "pw"));
-    clock.now += 1ms;
+    clock.Advance(1ms);
   }
   EXPECT_EQ(auth.bcrypt_runs(), n);
   // The newest is cached; the oldest made room for it.

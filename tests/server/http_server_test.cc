@@ -6,6 +6,8 @@
 
 #include "common/log.h"
 #include "server_test_util.h"
+#include "testing/bcrypt.h"
+#include "testing/gzip.h"
 
 namespace dse::server {
 namespace {

@@ -11,6 +11,8 @@
 #include "common/log.h"
 #include "server/http_server.h"
 #include "server_test_util.h"
+#include "testing/bcrypt.h"
+#include "testing/gzip.h"
 
 namespace dse::server {
 namespace {

@@ -1,15 +1,15 @@
 #include "server_test_util.h"
 
-#include <crypt.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
-#include <zlib.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
 
-namespace dse::server::testing {
+#include "testing/gzip.h"
+
+namespace dse::testing {
 
 namespace {
 
@@ -96,61 +96,6 @@ std::string FakeProvider::GzipBytes() const {
   return out;
 }
 
-std::string Gzip(const std::string& text) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, static_cast<uLong>(text.size())) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  zs.avail_in = static_cast<uInt>(text.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-std::string Gunzip(const std::string& bytes) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  zs.avail_in = static_cast<uInt>(bytes.size());
-  std::string out;
-  char buf[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-  }
-  EXPECT_EQ(rc, Z_STREAM_END) << "not one complete gzip member";
-  EXPECT_EQ(zs.avail_in, 0u) << "bytes after the gzip member";
-  inflateEnd(&zs);
-  return out;
-}
-
-std::string Bcrypt(const std::string& password, unsigned long cost) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn("$2b$", cost, nullptr, 0, salt, sizeof salt), nullptr);
-  auto data = std::make_unique<crypt_data>();
-  const char* h = crypt_rn(password.c_str(), salt, data.get(), static_cast<int>(sizeof(crypt_data)));
-  EXPECT_NE(h, nullptr);
-  return h ? h : "";
-}
-
-TempDir::TempDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "dse_server_test.XXXXXX").string();
-  char* made = mkdtemp(tmpl.data());
-  EXPECT_NE(made, nullptr);
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 CertFiles MakeSelfSigned(const TempDir& dir, const std::string& name, const std::string& cn) {
   CertFiles f{dir.File(name + ".crt"), dir.File(name + ".key")};
   Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=" + cn +
@@ -173,14 +118,14 @@ ClientCerts MakeClientCerts(const TempDir& dir) {
   return c;
 }
 
-uint64_t CountOf(const HttpServer& server, const std::string& handler, int code) {
-  for (const RequestCount& c : server.RequestCounts()) {
+uint64_t CountOf(const server::HttpServer& server, const std::string& handler, int code) {
+  for (const server::RequestCount& c : server.RequestCounts()) {
     if (c.handler == handler && c.code == code) return c.count;
   }
   return 0;
 }
 
-uint64_t WaitForCount(const HttpServer& server, const std::string& handler, int code, uint64_t want) {
+uint64_t WaitForCount(const server::HttpServer& server, const std::string& handler, int code, uint64_t want) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   uint64_t n = CountOf(server, handler, code);
   while (n < want && std::chrono::steady_clock::now() < deadline) {
@@ -190,4 +135,4 @@ uint64_t WaitForCount(const HttpServer& server, const std::string& handler, int 
   return n;
 }
 
-}  // namespace dse::server::testing
+}  // namespace dse::testing

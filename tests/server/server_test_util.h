@@ -1,5 +1,5 @@
-// Helpers for the in-process server tests: a fake provider, temp files,
-// certificates and bcrypt hashes made at test time.
+// Helpers for the in-process server tests: a fake provider and
+// certificates made at test time (tests/testing has the rest).
 #pragma once
 
 #include <atomic>
@@ -10,13 +10,14 @@
 #include <vector>
 
 #include "server/http_server.h"
+#include "testing/temp_dir.h"
 
-namespace dse::server::testing {
+namespace dse::testing {
 
 // Serves a fixed exposition split into pieces, as the real snapshot does.
 // Each scrape gets freshly allocated pieces that only the ScrapeBody keeps
 // alive, so a body that outlived its owner would show up under ASan.
-class FakeProvider : public MetricsProvider {
+class FakeProvider : public server::MetricsProvider {
  public:
   FakeProvider();
 
@@ -37,25 +38,6 @@ class FakeProvider : public MetricsProvider {
   metrics::StatusView status;             // guarded by mu
 };
 
-// One gzip member of `text` (zlib, windowBits 31).
-std::string Gzip(const std::string& text);
-// Inflates one gzip member; fails the test on error.
-std::string Gunzip(const std::string& bytes);
-
-// A bcrypt hash ($2b$, cost 5 unless given) made now with libcrypt.
-std::string Bcrypt(const std::string& password, unsigned long cost = 5);
-
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 struct CertFiles {
   std::string cert;
   std::string key;
@@ -71,7 +53,7 @@ ClientCerts MakeClientCerts(const TempDir& dir);
 
 // Waits (up to 5s) until the server has counted `want` responses for
 // handler/code: counting happens after the response has been written.
-uint64_t WaitForCount(const HttpServer& server, const std::string& handler, int code, uint64_t want);
-uint64_t CountOf(const HttpServer& server, const std::string& handler, int code);
+uint64_t WaitForCount(const server::HttpServer& server, const std::string& handler, int code, uint64_t want);
+uint64_t CountOf(const server::HttpServer& server, const std::string& handler, int code);
 
-}  // namespace dse::server::testing
+}  // namespace dse::testing

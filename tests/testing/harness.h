@@ -26,6 +26,9 @@
 #include <string_view>
 #include <vector>
 
+#include "testing/gzip.h"
+#include "testing/temp_dir.h"
+
 namespace dse::testing {
 
 using namespace std::chrono_literals;
@@ -112,9 +115,6 @@ HttpResult HttpsRequestUnverified(const std::string& method, int port, const std
                                   httplib::Headers headers = {},
                                   std::chrono::milliseconds timeout = std::chrono::milliseconds(10000));
 
-// gunzip (zlib), nullopt on a corrupt stream.
-std::optional<std::string> Gunzip(const std::string& compressed);
-
 // Polls `condition` every `every` until it holds or `timeout` passes; true
 // when it held (it is checked once more at the deadline).
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
@@ -146,7 +146,7 @@ class Mock {
  private:
   Mock() = default;
   std::unique_ptr<Process> process_;
-  std::string dir_;  // holds the port file
+  TempDir dir_{"dse_mock"};  // holds the port file
   std::string api_key_;
   int port_ = 0;
   bool tls_ = false;
@@ -202,7 +202,7 @@ class Exporter {
  private:
   Exporter() = default;
   std::unique_ptr<Process> process_;
-  std::string dir_;  // holds the configuration file
+  TempDir dir_{"dse_exporter"};  // holds the configuration file
   std::string config_path_;
   std::string telemetry_path_ = "/metrics";
   int port_ = 0;
@@ -223,9 +223,6 @@ std::vector<std::string> LinesStartingWith(const std::string& text, const std::s
 // "the API is down" cases.
 int UnusedLoopbackPort();
 
-// A fresh directory under $TMPDIR (or /tmp); the caller removes it.
-std::string MakeTempDir(const std::string& prefix);
-void RemoveTree(const std::string& path);
 // Writes `content` to `path` (truncating); false on failure.
 bool WriteFile(const std::string& path, const std::string& content);
 std::string ReadFile(const std::string& path);

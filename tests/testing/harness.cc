@@ -1,4 +1,4 @@
-#include "harness.h"
+#include "testing/harness.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cctype>
 #include <cerrno>
@@ -363,34 +362,6 @@ HttpResult HttpDelete(int port, const std::string& path_and_query, httplib::Head
   return HttpRequest("DELETE", port, path_and_query, std::move(headers));
 }
 
-std::optional<std::string> Gunzip(const std::string& compressed) {
-  z_stream zs{};
-  // 16 + MAX_WBITS: gzip framing; concatenated members are read in turn.
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return std::nullopt;
-  std::string out;
-  char buf[65536];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
-  zs.avail_in = static_cast<uInt>(compressed.size());
-  int rc = Z_OK;
-  while (true) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-    if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0) break;
-      // Another gzip member follows.
-      if (inflateReset(&zs) != Z_OK) break;
-      continue;
-    }
-    if (rc != Z_OK) break;
-    if (zs.avail_in == 0 && zs.avail_out != 0) break;  // ran out of input mid-stream
-  }
-  inflateEnd(&zs);
-  if (rc != Z_STREAM_END) return std::nullopt;
-  return out;
-}
-
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                std::chrono::milliseconds every) {
   const auto until = std::chrono::steady_clock::now() + timeout;
@@ -407,9 +378,8 @@ std::unique_ptr<Mock> Mock::Start(std::vector<std::string> extra_args, std::stri
   std::unique_ptr<Mock> m(new Mock());
   m->api_key_ = std::move(api_key);
   m->tls_ = HasFlag(extra_args, "--tls-cert-file");
-  m->dir_ = MakeTempDir("dse_mock");
-  if (m->dir_.empty()) return nullptr;
-  const std::string port_file = m->dir_ + "/port";
+  if (m->dir_.path().empty()) return nullptr;
+  const std::string port_file = m->dir_.File("port");
   std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--port-file", port_file};
   if (!HasFlag(extra_args, "--tick")) {
     args.push_back("--tick");
@@ -444,7 +414,6 @@ std::unique_ptr<Mock> Mock::Start(std::vector<std::string> extra_args, std::stri
 
 Mock::~Mock() {
   process_.reset();
-  if (!dir_.empty()) RemoveTree(dir_);
 }
 
 std::string Mock::base_url() const {
@@ -498,9 +467,8 @@ std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml,
                                           std::vector<std::string> extra_args,
                                           std::map<std::string, std::string> env) {
   std::unique_ptr<Exporter> e(new Exporter());
-  e->dir_ = MakeTempDir("dse_exporter");
-  if (e->dir_.empty()) return nullptr;
-  e->config_path_ = e->dir_ + "/dashscope_exporter.yml";
+  if (e->dir_.path().empty()) return nullptr;
+  e->config_path_ = e->dir_.File("dashscope_exporter.yml");
   if (!WriteFile(e->config_path_, config_yaml)) {
     ADD_FAILURE() << "cannot write " << e->config_path_;
     return nullptr;
@@ -536,7 +504,6 @@ std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml,
 
 Exporter::~Exporter() {
   process_.reset();
-  if (!dir_.empty()) RemoveTree(dir_);
 }
 
 HttpResult Exporter::Get(const std::string& path, httplib::Headers headers) {
@@ -635,20 +602,6 @@ int UnusedLoopbackPort() {
 }
 
 // --- Files -------------------------------------------------------------------
-
-std::string MakeTempDir(const std::string& prefix) {
-  std::string tmpl = TempRoot() + "/" + prefix + "_XXXXXX";
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp " << tmpl << ": " << std::strerror(errno);
-    return "";
-  }
-  return tmpl;
-}
-
-void RemoveTree(const std::string& path) {
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-}
 
 bool WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -1,4 +1,4 @@
-#include "connect_proxy.h"
+#include "testing/connect_proxy.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
