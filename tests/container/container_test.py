@@ -22,16 +22,14 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import run_settings as rs  # noqa: E402
+from stack import free_port, http  # noqa: E402  (tests/pylib)
 
 KEY = "sk-container-test-0123456789"
 FLEET = 12
@@ -95,24 +93,6 @@ def podman_quiet(*args):
                               timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def http_get(url, timeout=5):
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, ConnectionError, socket.timeout):
-        return None, ""
 
 
 def wait_for(what, fn, timeout, alive=()):
@@ -345,14 +325,14 @@ def step_run(image, exporter, mock, work, procs):
         native_url, ctr_url = "http://127.0.0.1:%d" % native_port, "http://127.0.0.1:%d" % ctr_port
         for what, url in (("native", native_url), ("container", ctr_url)):
             wait_for("%s %s 200" % (what, rs.READINESS_PATH),
-                     lambda u=url: http_get(u + rs.READINESS_PATH)[0] == 200, 120, alive)
+                     lambda u=url: http("GET", u + rs.READINESS_PATH)[0] == 200, 120, alive)
 
         # The fleet does not change (--tick 0), so after both have polled once
         # the lines are equal; a poll in flight can only make them equal later.
         last = {}
 
         def same():
-            n, c = http_get(native_url + "/metrics"), http_get(ctr_url + "/metrics")
+            n, c = http("GET", native_url + "/metrics"), http("GET", ctr_url + "/metrics")
             if n[0] != 200 or c[0] != 200:
                 return None
             last["native"], last["container"] = n[1], c[1]

@@ -15,74 +15,23 @@ import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contract  # noqa: E402
 
+from stack import Deadline, Failure, free_port, http, start, stop_all  # noqa: E402
+from stack import wait_for as wait_within  # noqa: E402
+
 KEY = "sk-live-stack-test"
-procs = []
 failures = []
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def start(name, argv, work, env=None):
-    log = open(os.path.join(work, name + ".log"), "w")
-    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=work,
-                         env=dict(os.environ, **(env or {})))
-    procs.append((name, p, log))
-    return p
-
-
-def stop_all():
-    for _, p, _ in procs:
-        if p.poll() is None:
-            p.terminate()
-    for _, p, log in procs:
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        log.close()
-
-
-def http(method, url, data=None, timeout=5):
-    req = urllib.request.Request(url, method=method, data=data)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except (urllib.error.URLError, ConnectionError, socket.timeout):
-        return None, ""
-
-
 def wait_for(what, fn, timeout=60):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        for name, p, _ in procs:
-            if p.poll() is not None:
-                raise RuntimeError("%s exited with %s while waiting for %s" % (name, p.returncode, what))
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise RuntimeError("timed out after %ds waiting for %s" % (timeout, what))
+    """stack.wait_for with a budget of its own for each wait, polling every 0.5 s."""
+    return wait_within(Deadline(timeout), what, fn, interval=0.5)
 
 
 class Stack:
@@ -126,12 +75,12 @@ class Stack:
     def mock_post(self, path, **params):
         code, body = http("POST", "%s/mock/%s?%s" % (self.mock, path, urllib.parse.urlencode(params)), b"")
         if code != 200:
-            raise RuntimeError("mock %s %s: %s %s" % (path, params, code, body))
+            raise Failure("mock %s %s: %s %s" % (path, params, code, body))
 
     def clear_faults(self):
         code, body = http("DELETE", self.mock + "/mock/faults")
         if code != 200:
-            raise RuntimeError("mock DELETE /mock/faults: %s %s" % (code, body))
+            raise Failure("mock DELETE /mock/faults: %s %s" % (code, body))
 
     def alerts(self):
         code, body = http("GET", self.prom + "/api/v1/rules")
@@ -150,7 +99,7 @@ class Stack:
     def query(self, expr):
         code, body = http("GET", self.prom + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
         if code != 200:
-            raise RuntimeError("query %r: %s %s" % (expr, code, body))
+            raise Failure("query %r: %s %s" % (expr, code, body))
         return json.loads(body)["data"]["result"]
 
 
@@ -232,7 +181,7 @@ def main(root, exporter, mock, work):
         return a if not any(v for k, v in a.items() if k.startswith(("DashscopeExporter", "DashscopeApi"))) else None
     try:
         alerts = wait_for("exporter-health rules to be quiet while healthy", settled, 20)
-    except RuntimeError:
+    except Failure:
         alerts = stack.alerts()
     for name, labels in alerts.items():
         for a in labels:
@@ -279,7 +228,7 @@ if __name__ == "__main__":
     rc = 1
     try:
         rc = main(*sys.argv[1:5])
-    except (RuntimeError, OSError) as e:
+    except (Failure, OSError) as e:
         print("FAIL:", e, file=sys.stderr)
         for name in ("mock", "exporter", "prometheus"):
             path = os.path.join(sys.argv[4], name + ".log")
