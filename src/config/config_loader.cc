@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "common/text.h"
+#include "common/url.h"
 #include "common/utf8.h"
 #include "config/strict_yaml.h"
 
@@ -61,48 +62,9 @@ bool IsEnvName(std::string_view name) {
 // nullopt when `url` is acceptable; else what is wrong, without echoing it
 // (a key pasted into the wrong field must not reach a message).
 std::optional<std::string> CheckBaseUrl(std::string_view url) {
-  size_t scheme = 0;
-  if (url.starts_with("https://")) {
-    scheme = 8;
-  } else if (url.starts_with("http://")) {
-    scheme = 7;
-  } else {
-    return "must start with http:// or https://";
-  }
-  for (char c : url) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return "must not contain spaces or control characters";
-  }
-  if (url.find_first_of("?#") != std::string_view::npos) return "must not have a query (?) or fragment (#)";
-  const std::string_view authority = url.substr(scheme, url.find('/', scheme) - scheme);
-  if (authority.find('@') != std::string_view::npos) return "must not contain a user name or password";
-  std::string_view host = authority;
-  std::string_view port;
-  bool has_port = false;
-  if (authority.starts_with('[')) {
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return "has an unterminated IPv6 address";
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty()) {
-      if (after[0] != ':') return "has an invalid port";
-      has_port = true;
-      port = after.substr(1);
-    }
-  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-    has_port = true;
-  }
-  if (host.empty()) return "has no host";
-  if (has_port) {
-    int n = 0;
-    const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
-    if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || n < 1 || n > 65535 ||
-        port[0] == '+' || port[0] == '-') {
-      return "has an invalid port (want 1 to 65535)";
-    }
-  }
+  Result<HttpUrl> parsed = ParseHttpUrl(url);
+  if (!parsed.ok()) return parsed.error();
+  if (parsed->has_userinfo) return "must not contain a user name or password";
   return std::nullopt;
 }
 
@@ -116,20 +78,17 @@ std::optional<std::string> CheckProxyUrl(std::string_view url) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f) return "must not contain spaces, control or non-ASCII characters";
   }
-  std::string_view rest = url.substr(7);
+  const std::string_view rest = url.substr(7);
   const size_t end = rest.find_first_of("/?#");
   if (end != std::string_view::npos && rest.substr(end) != "/") return "must not have a path, query or fragment";
-  std::string_view authority = rest.substr(0, end);
-  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    const std::string_view userinfo = authority.substr(0, at);
-    const size_t colon = userinfo.find(':');
-    if (colon == 0 || colon == std::string_view::npos || colon + 1 == userinfo.size()) {
+  Result<HttpUrl> parsed = ParseHttpUrl(url);
+  if (!parsed.ok()) return parsed.error();
+  if (parsed->has_userinfo) {
+    const size_t colon = parsed->userinfo.find(':');
+    if (colon == 0 || colon == std::string::npos || colon + 1 == parsed->userinfo.size()) {
       return "user info must be user:password";
     }
-    authority = authority.substr(at + 1);
   }
-  // The rest has the shape of a base_url's authority.
-  if (std::optional<std::string> problem = CheckBaseUrl("http://" + std::string(authority))) return problem;
   return std::nullopt;
 }
 

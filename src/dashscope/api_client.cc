@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "common/text.h"
+#include "common/url.h"
 #include "dashscope/api_key_file.h"
 #include "dashscope/page_parser.h"
 
@@ -28,44 +29,13 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-struct ParsedUrl {
-  std::string scheme;  // "http" or "https"
-  std::string host;
-  int port = 0;
-  std::string path_prefix;  // "" or "/prefix" (no trailing slash)
-};
-
-std::optional<ParsedUrl> ParseUrl(std::string_view url) {
-  ParsedUrl u;
-  const size_t sep = url.find("://");
-  if (sep == std::string_view::npos) return std::nullopt;
-  u.scheme = std::string(url.substr(0, sep));
-  if (u.scheme != "http" && u.scheme != "https") return std::nullopt;
-  std::string_view rest = url.substr(sep + 3);
-  const size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  if (slash != std::string_view::npos) {
-    u.path_prefix = std::string(rest.substr(slash));
-    while (!u.path_prefix.empty() && u.path_prefix.back() == '/') u.path_prefix.pop_back();
-  }
-  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    authority = authority.substr(at + 1);  // base_url has none; ParseProxyUrl reads a proxy's
-  }
-  u.port = u.scheme == "https" ? 443 : 80;
-  std::string_view host = authority;
-  if (!authority.empty() && authority.front() == '[') {  // [v6]:port
-    const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size() && authority[close + 1] == ':') {
-      u.port = std::atoi(std::string(authority.substr(close + 2)).c_str());
-    }
-  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    u.port = std::atoi(std::string(authority.substr(colon + 1)).c_str());
-  }
-  if (host.empty() || u.port <= 0 || u.port > 65535) return std::nullopt;
-  u.host = std::string(host);
+// base_url taken apart, its path kept as the prefix of every request path
+// (without a trailing slash).
+std::optional<HttpUrl> ParseBaseUrl(std::string_view url) {
+  Result<HttpUrl> parsed = ParseHttpUrl(url);
+  if (!parsed.ok()) return std::nullopt;
+  HttpUrl u = std::move(*parsed);
+  while (!u.path.empty() && u.path.back() == '/') u.path.pop_back();
   return u;
 }
 
@@ -159,7 +129,7 @@ struct ProxyChoice {
   std::string refusal;  // non-empty: every request fails with this, nothing is sent
 };
 
-ProxyChoice ChooseProxy(const config::Account& account, const ClientOptions& options, const ParsedUrl& url) {
+ProxyChoice ChooseProxy(const config::Account& account, const ClientOptions& options, const HttpUrl& url) {
   ProxyChoice choice;
   std::string setting;
   if (account.proxy_url) {
@@ -193,7 +163,7 @@ ProxyChoice ChooseProxy(const config::Account& account, const ClientOptions& opt
 
 class HttpPageFetcher final : public PageFetcher {
  public:
-  HttpPageFetcher(const config::Account& account, ClientOptions options, ParsedUrl url)
+  HttpPageFetcher(const config::Account& account, ClientOptions options, HttpUrl url)
       : account_name_(account.name),
         api_key_(account.api_key),
         options_(std::move(options)),
@@ -336,7 +306,7 @@ class HttpPageFetcher final : public PageFetcher {
     client_->set_read_timeout(secs.count(), usecs.count());
     client_->set_write_timeout(secs.count(), usecs.count());
 
-    std::string path = url_.path_prefix + "/api/v1/deployments?page_no=" +
+    std::string path = url_.path + "/api/v1/deployments?page_no=" +
                        std::to_string(page_no) + "&page_size=" + std::to_string(page_size);
     httplib::Headers headers = headers_;
     headers.emplace("Authorization", "Bearer " + api_key_);
@@ -448,7 +418,7 @@ class HttpPageFetcher final : public PageFetcher {
   std::string api_key_;  // touched only by the polling thread
   std::optional<ApiKeyFile> key_file_;
   const ClientOptions options_;
-  const ParsedUrl url_;
+  const HttpUrl url_;
   std::unique_ptr<httplib::Client> client_;
   httplib::Headers headers_;
   std::string refusal_;
@@ -480,7 +450,7 @@ ClientOptions ClientOptionsFromEnvironment(std::string user_agent, size_t max_re
 
 std::unique_ptr<PageFetcher> MakeHttpPageFetcher(const config::Account& account,
                                                  ClientOptions options) {
-  auto url = ParseUrl(account.base_url);
+  auto url = ParseBaseUrl(account.base_url);
   if (!url) {
     // The config loader validated base_url; reaching here is a programming error.
     log::Error("unusable base_url", {{"account", account.name}, {"base_url", account.base_url}});
@@ -549,13 +519,13 @@ std::optional<ProxyUrl> ParseProxyUrl(std::string_view url) {
   std::string text(url);
   if (text.find("://") == std::string::npos) text = "http://" + text;
   if (!text.starts_with("http://")) return std::nullopt;  // httplib speaks to HTTP proxies only
-  std::string_view rest = std::string_view(text).substr(7);
-  const size_t end = rest.find_first_of("/?#");
-  if (end != std::string_view::npos && rest.substr(end) != "/") return std::nullopt;
-  std::string_view authority = rest.substr(0, end);
+  Result<HttpUrl> parsed = ParseHttpUrl(text);
+  if (!parsed.ok() || (!parsed->path.empty() && parsed->path != "/")) return std::nullopt;
   ProxyUrl out;
-  if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
-    const std::string_view userinfo = authority.substr(0, at);
+  out.host = std::move(parsed->host);
+  out.port = parsed->port;
+  if (parsed->has_userinfo) {
+    const std::string_view userinfo = parsed->userinfo;
     const size_t colon = userinfo.find(':');
     auto user = PercentDecode(userinfo.substr(0, colon));
     auto pass = colon == std::string_view::npos ? std::optional<std::string>("")
@@ -563,12 +533,7 @@ std::optional<ProxyUrl> ParseProxyUrl(std::string_view url) {
     if (!user || !pass) return std::nullopt;
     out.username = std::move(*user);
     out.password = std::move(*pass);
-    authority = authority.substr(at + 1);
   }
-  auto parsed = ParseUrl("http://" + std::string(authority));
-  if (!parsed) return std::nullopt;
-  out.host = parsed->host;
-  out.port = parsed->port;
   return out;
 }
 
