@@ -72,7 +72,8 @@ BENCHMARK(BM_PollOnce)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond)->Me
 void BM_FollowStatuses(benchmark::State& state) {
   const auto count = static_cast<size_t>(state.range(0));
   auto listed = MockDeployments(count);
-  const auto previous = metrics::BuildDeploymentData(kAccount, listed, app::FollowStatuses(nullptr, listed, 0));
+  const auto previous =
+      metrics::BuildDeploymentData(kAccount, listed, app::FollowStatuses(nullptr, listed, 0));
   if (state.range(1) == 0) std::reverse(listed.begin(), listed.end());
   for (auto _ : state) {
     auto since = app::FollowStatuses(previous.get(), listed, 1);

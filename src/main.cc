@@ -69,8 +69,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (flags->check_config) {
-    std::printf("%s: OK (%zu account%s)\n", flags->config_file.c_str(),
-                loaded->config.accounts.size(), loaded->config.accounts.size() == 1 ? "" : "s");
+    std::printf("%s: OK (%zu account%s)\n", flags->config_file.c_str(), loaded->config.accounts.size(),
+                loaded->config.accounts.size() == 1 ? "" : "s");
     if (flags->web_config_file) std::printf("%s: OK\n", flags->web_config_file->c_str());
     return 0;
   }

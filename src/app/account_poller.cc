@@ -94,8 +94,7 @@ dashscope::PollResult AccountPoller::PollOnce() {
       // Sending now would ignore the API's Retry-After; skip this poll.
       result.error_code.clear();
       result.error = "API asked to wait (Retry-After) " +
-                     FormatDuration(std::chrono::duration_cast<Duration>(wait)) +
-                     " more; no request sent";
+                     FormatDuration(std::chrono::duration_cast<Duration>(wait)) + " more; no request sent";
     } else if (stop_.WaitFor(wait)) {
       result.cancelled = true;
     }
@@ -152,7 +151,8 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double du
     // The status history is the last good data: it holds what was listed then.
     std::vector<metrics::StatusSince> since =
         FollowStatuses(last_good_.get(), deployments, static_cast<int64_t>(end_unix));
-    last_good_ = metrics::BuildDeploymentData(account_.name, std::move(deployments), std::move(since), last_good_);
+    last_good_ =
+        metrics::BuildDeploymentData(account_.name, std::move(deployments), std::move(since), last_good_);
     last_good_at_ = clock_.SteadyNow();
     last_success_unix_ = end_unix;
     log::Debug("poll succeeded", {{"account", account_.name},
@@ -175,8 +175,8 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double du
   snap->view.last_error = result.ok ? std::string() : result.error;
   snap->data = last_good_;
   if (last_good_) {
-    snap->view.deployments = std::shared_ptr<const std::vector<dashscope::Deployment>>(
-        last_good_, &last_good_->deployments);
+    snap->view.deployments =
+        std::shared_ptr<const std::vector<dashscope::Deployment>>(last_good_, &last_good_->deployments);
   }
   const size_t deployments = last_good_ ? last_good_->deployments.size() : 0;
   // The data first, then the counters: whoever sees a poll counted (a

@@ -28,8 +28,8 @@ struct PollSettings {
     return poll_interval == o.poll_interval && max_staleness == o.max_staleness &&
            list.page_size == o.list.page_size && list.max_retries == o.list.max_retries &&
            list.retry_base_delay == o.list.retry_base_delay &&
-           list.request_timeout == o.list.request_timeout &&
-           max_response_bytes == o.max_response_bytes && user_agent == o.user_agent;
+           list.request_timeout == o.list.request_timeout && max_response_bytes == o.max_response_bytes &&
+           user_agent == o.user_agent;
   }
 };
 PollSettings PollSettingsFrom(const config::Config& config, std::string user_agent);

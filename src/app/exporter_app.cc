@@ -14,12 +14,10 @@ namespace {
 bool SameAccount(const config::Account& a, const config::Account& b) {
   // A key from the same file is the poller's own business: it re-reads the
   // file when it changes, so a rotated key does not restart the account.
-  const bool same_key = a.api_key_file.empty() && b.api_key_file.empty()
-                            ? a.api_key == b.api_key
-                            : a.api_key_file == b.api_key_file;
+  const bool same_key = a.api_key_file.empty() && b.api_key_file.empty() ? a.api_key == b.api_key
+                                                                         : a.api_key_file == b.api_key_file;
   return a.name == b.name && a.base_url == b.base_url && a.workspace == b.workspace && same_key &&
-         a.proxy_url == b.proxy_url && a.tls == b.tls &&
-         a.api_time_zone_seconds == b.api_time_zone_seconds;
+         a.proxy_url == b.proxy_url && a.tls == b.tls && a.api_time_zone_seconds == b.api_time_zone_seconds;
 }
 
 // Secrets readable by group or others are one `ls` away from leaking; the
@@ -122,11 +120,10 @@ Status ExporterApp::Start() {
   if (dse::Status s = server_->Start(); !s.ok()) return s;
   for (auto& [name, poller] : pollers_) poller->Start();
   started_ = true;
-  log::Info("dashscope_exporter started",
-            {{"version", DSE_VERSION},
-             {"listen_address", flags_.listen_address},
-             {"port", std::to_string(server_->port())},
-             {"accounts", std::to_string(pollers_.size())}});
+  log::Info("dashscope_exporter started", {{"version", DSE_VERSION},
+                                           {"listen_address", flags_.listen_address},
+                                           {"port", std::to_string(server_->port())},
+                                           {"accounts", std::to_string(pollers_.size())}});
   return Status::Ok();
 }
 
@@ -134,15 +131,13 @@ Status ExporterApp::Reload() {
   auto loaded = LoadConfigs(flags_);
   if (!loaded.ok()) {
     metrics_.SetConfigReload(false, clock_.UnixNow());
-    log::Error("configuration reload failed; keeping the running configuration",
-               {{"err", loaded.error()}});
+    log::Error("configuration reload failed; keeping the running configuration", {{"err", loaded.error()}});
     return Error{loaded.error()};
   }
   std::lock_guard lock(mu_);
   if (dse::Status s = server_->Reload(loaded->web); !s.ok()) {
     metrics_.SetConfigReload(false, clock_.UnixNow());
-    log::Error("web configuration reload failed; keeping the running configuration",
-               {{"err", s.error()}});
+    log::Error("web configuration reload failed; keeping the running configuration", {{"err", s.error()}});
     return s;
   }
   config_ = loaded->config;

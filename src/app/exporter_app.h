@@ -62,10 +62,10 @@ class ExporterApp final : public server::MetricsProvider {
   metrics::ExpositionStore store_;
   std::unique_ptr<server::HttpServer> server_;
 
-  std::mutex mu_;  // serialises Start/Reload/Stop (the signal thread) with each other
-  config::Config config_;                                         // guarded by mu_
+  std::mutex mu_;          // serialises Start/Reload/Stop (the signal thread) with each other
+  config::Config config_;  // guarded by mu_
   std::map<std::string, std::unique_ptr<AccountPoller>> pollers_;  // guarded by mu_
-  bool started_ = false;                                          // guarded by mu_
+  bool started_ = false;                                           // guarded by mu_
 };
 
 }  // namespace dse::app

@@ -50,8 +50,10 @@ const std::map<std::string, FlagSpec>& Specs() {
               case server::TelemetryPathProblem::kNoLeadingSlash:
                 return Error{"--web.telemetry-path: must start with '/', got \"" + v + "\""};
               case server::TelemetryPathProblem::kBadCharacter:
-                return Error{"--web.telemetry-path: spaces, control characters, ?, # and % are "
-                             "not allowed, got \"" + v + "\""};
+                return Error{
+                    "--web.telemetry-path: spaces, control characters, ?, # and % are "
+                    "not allowed, got \"" +
+                    v + "\""};
               case server::TelemetryPathProblem::kBuiltIn:
                 return Error{"--web.telemetry-path: \"" + v + "\" is taken by another endpoint"};
             }
@@ -84,8 +86,7 @@ const std::map<std::string, FlagSpec>& Specs() {
         }}},
       {"--once", {true, [](Flags& f, const std::string& v) { return ParseBool("--once", v, f.once); }}},
       {"--check-config",
-       {true,
-        [](Flags& f, const std::string& v) { return ParseBool("--check-config", v, f.check_config); }}},
+       {true, [](Flags& f, const std::string& v) { return ParseBool("--check-config", v, f.check_config); }}},
       {"--version",
        {true, [](Flags& f, const std::string& v) { return ParseBool("--version", v, f.version); }}},
       {"--help", {true, [](Flags& f, const std::string& v) { return ParseBool("--help", v, f.help); }}},
@@ -158,8 +159,7 @@ configuration file. SIGHUP reloads the configuration files.
 }
 
 std::string VersionText() {
-  return std::string("dashscope_exporter, version ") + DSE_VERSION + " (revision: " + DSE_REVISION +
-         ")\n";
+  return std::string("dashscope_exporter, version ") + DSE_VERSION + " (revision: " + DSE_REVISION + ")\n";
 }
 
 }  // namespace dse::app

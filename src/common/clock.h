@@ -11,9 +11,7 @@ class Clock {
   virtual ~Clock() = default;
   virtual std::chrono::steady_clock::time_point SteadyNow() const = 0;
   virtual std::chrono::system_clock::time_point SystemNow() const = 0;
-  double UnixNow() const {
-    return std::chrono::duration<double>(SystemNow().time_since_epoch()).count();
-  }
+  double UnixNow() const { return std::chrono::duration<double>(SystemNow().time_since_epoch()).count(); }
 };
 
 class RealClock final : public Clock {

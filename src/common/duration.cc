@@ -11,9 +11,12 @@ struct Unit {
   int64_t ms;
 };
 // Longest suffix first where one is a prefix of another ("ms" before "m").
-constexpr Unit kUnits[] = {{"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000},
-                           {"d", 24LL * 3600 * 1000},       {"h", 3600LL * 1000},
-                           {"ms", 1},                       {"m", 60LL * 1000},
+constexpr Unit kUnits[] = {{"y", 365LL * 24 * 3600 * 1000},
+                           {"w", 7LL * 24 * 3600 * 1000},
+                           {"d", 24LL * 3600 * 1000},
+                           {"h", 3600LL * 1000},
+                           {"ms", 1},
+                           {"m", 60LL * 1000},
                            {"s", 1000}};
 constexpr int kRank[] = {0, 1, 2, 3, 6, 4, 5};  // order of magnitude, largest first
 

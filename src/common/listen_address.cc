@@ -14,13 +14,13 @@ Error Invalid(std::string_view text, std::string_view why) {
 }
 
 bool IsHostChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_';
 }
 
 bool IsIpv6Char(char c) {
-  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' ||
-         c == '.' || c == '%' || IsHostChar(c);  // IsHostChar: zone ids like %eth0
+  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' || c == '.' ||
+         c == '%' || IsHostChar(c);  // IsHostChar: zone ids like %eth0
 }
 
 }  // namespace
@@ -47,7 +47,8 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
   }
   out.host = host.empty() ? "0.0.0.0" : std::string(host);
 
-  if (port_text.empty() || port_text.size() > 5) return Invalid(text, "port must be a number from 0 to 65535");
+  if (port_text.empty() || port_text.size() > 5)
+    return Invalid(text, "port must be a number from 0 to 65535");
   int port = 0;
   const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {

@@ -44,9 +44,9 @@ struct Config {
   int page_size = 200;  // 1..200
   Duration max_staleness{std::chrono::minutes(15)};
   // Retries per request (issue "never fall over").
-  int max_retries = 2;                                  // 0..10
+  int max_retries = 2;  // 0..10
   Duration retry_base_delay{std::chrono::milliseconds(500)};
-  size_t max_response_bytes = 32u * 1024 * 1024;        // per response body
+  size_t max_response_bytes = 32u * 1024 * 1024;  // per response body
   std::vector<Account> accounts;
 };
 

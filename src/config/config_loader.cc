@@ -26,8 +26,8 @@ using detail::Source;
 constexpr std::string_view kTopKeys[] = {"poll_interval",      "request_timeout", "page_size",
                                          "max_staleness",      "max_retries",     "retry_base_delay",
                                          "max_response_bytes", "accounts"};
-constexpr std::string_view kAccountKeys[] = {"name",      "base_url",   "api_key_env",  "api_key_file",
-                                             "workspace", "proxy_url",  "tls_config",   "api_time_zone"};
+constexpr std::string_view kAccountKeys[] = {"name",      "base_url",  "api_key_env", "api_key_file",
+                                             "workspace", "proxy_url", "tls_config",  "api_time_zone"};
 constexpr std::string_view kApiTlsKeys[] = {"ca_file", "server_name", "insecure_skip_verify"};
 // Caught by name so the user learns where the key belongs instead of only
 // that the key name is unknown.
@@ -80,7 +80,8 @@ std::optional<std::string> CheckProxyUrl(std::string_view url) {
   }
   const std::string_view rest = url.substr(7);
   const size_t end = rest.find_first_of("/?#");
-  if (end != std::string_view::npos && rest.substr(end) != "/") return "must not have a path, query or fragment";
+  if (end != std::string_view::npos && rest.substr(end) != "/")
+    return "must not have a path, query or fragment";
   Result<HttpUrl> parsed = ParseHttpUrl(url);
   if (!parsed.ok()) return parsed.error();
   if (parsed->has_userinfo) {

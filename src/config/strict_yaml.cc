@@ -1,7 +1,5 @@
 #include "config/strict_yaml.h"
 
-#include "common/text.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +12,8 @@
 #include <sstream>
 #include <system_error>
 #include <vector>
+
+#include "common/text.h"
 
 namespace dse::config::detail {
 namespace {

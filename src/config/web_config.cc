@@ -21,20 +21,28 @@ using detail::Source;
 // format, of which we support the part listed here.
 constexpr std::string_view kTopKeys[] = {"tls_server_config", "http_server_config", "basic_auth_users",
                                          "unauthenticated_paths"};
-constexpr std::string_view kTlsKeys[] = {"cert_file",   "key_file",      "client_ca_file",   "client_auth_type",
-                                         "min_version", "max_version",   "cipher_suites",    "curve_preferences"};
+constexpr std::string_view kTlsKeys[] = {"cert_file",   "key_file",    "client_ca_file", "client_auth_type",
+                                         "min_version", "max_version", "cipher_suites",  "curve_preferences"};
 
 // The TLS 1.2 suites Go's crypto/tls offers, by IANA name; Go's short names
 // for the ChaCha20 suites are accepted too and stored by their IANA name.
 constexpr std::string_view kCipherSuites[] = {
-    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",       "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",         "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",          "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
-    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",            "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
-    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",       "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
-    "TLS_RSA_WITH_AES_128_GCM_SHA256",               "TLS_RSA_WITH_AES_256_GCM_SHA384",
-    "TLS_RSA_WITH_AES_128_CBC_SHA",                  "TLS_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256",
+    "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+    "TLS_RSA_WITH_AES_128_GCM_SHA256",
+    "TLS_RSA_WITH_AES_256_GCM_SHA384",
+    "TLS_RSA_WITH_AES_128_CBC_SHA",
+    "TLS_RSA_WITH_AES_256_CBC_SHA",
     "TLS_RSA_WITH_AES_128_CBC_SHA256",
 };
 constexpr std::string_view kTls13Suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
@@ -116,8 +124,8 @@ class WebLoader {
           }
           if (key == "max_version") {
             if (*text != "TLS12" && *text != "TLS13") {
-              return src_.At(f.mark, f.path, "want TLS12 or TLS13 (TLS 1.1 and older are refused), got " +
-                                                 Quote(*text));
+              return src_.At(f.mark, f.path,
+                             "want TLS12 or TLS13 (TLS 1.1 and older are refused), got " + Quote(*text));
             }
             tls.max_version = *text;
             max_version_seen = f;
@@ -263,16 +271,19 @@ class WebLoader {
           Result<std::string> name = detail::ReadString(src_, f);
           if (!name.ok()) return Error{name.error()};
           std::string suite = *name;
-          if (suite == "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305" || suite == "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305") {
+          if (suite == "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305" ||
+              suite == "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305") {
             suite += "_SHA256";
           }
           if (std::find(std::begin(kTls13Suites), std::end(kTls13Suites), suite) != std::end(kTls13Suites)) {
             return src_.At(f.mark, f.path,
                            Quote(suite) + " is a TLS 1.3 suite; TLS 1.3 suites are not configurable");
           }
-          if (std::find(std::begin(kCipherSuites), std::end(kCipherSuites), suite) == std::end(kCipherSuites)) {
-            return src_.At(f.mark, f.path,
-                           "unknown or insecure cipher suite " + Quote(suite) + "; known: " + Listed(kCipherSuites));
+          if (std::find(std::begin(kCipherSuites), std::end(kCipherSuites), suite) ==
+              std::end(kCipherSuites)) {
+            return src_.At(
+                f.mark, f.path,
+                "unknown or insecure cipher suite " + Quote(suite) + "; known: " + Listed(kCipherSuites));
           }
           if (std::find(out.begin(), out.end(), suite) != out.end()) {
             return src_.At(f.mark, f.path, Quote(suite) + " is listed twice");

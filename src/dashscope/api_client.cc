@@ -10,13 +10,13 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <functional>
-#include <mutex>
-#include <thread>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <iomanip>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "common/log.h"
 #include "common/text.h"
@@ -42,8 +42,8 @@ std::optional<HttpUrl> ParseBaseUrl(std::string_view url) {
 bool IsUsableCode(std::string_view code) {
   if (code.empty() || code.size() > 64) return false;
   for (char c : code) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -111,8 +111,8 @@ class RequestWatchdog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::optional<SteadyClock::time_point> deadline_;  // guarded by mu_
-  bool fired_ = false;                                // guarded by mu_
-  bool quit_ = false;                                 // guarded by mu_
+  bool fired_ = false;                               // guarded by mu_
+  bool quit_ = false;                                // guarded by mu_
   std::thread thread_;
 };
 
@@ -172,9 +172,8 @@ class HttpPageFetcher final : public PageFetcher {
     if (!account.api_key_file.empty()) {
       key_file_.emplace(account.name, account.api_key_file, account.api_key);
     }
-    std::string origin = url_.scheme + "://" + (url_.host.find(':') != std::string::npos
-                                                     ? "[" + url_.host + "]"
-                                                     : url_.host) +
+    std::string origin = url_.scheme + "://" +
+                         (url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host) +
                          ":" + std::to_string(url_.port);
     client_ = std::make_unique<httplib::Client>(origin);
     // Not set_bearer_token_auth: httplib adds that to a proxy's CONNECT too.
@@ -241,9 +240,10 @@ class HttpPageFetcher final : public PageFetcher {
     const config::ApiTlsConfig& tls = account.tls;
     if (tls.insecure_skip_verify) {
       SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-      log::Warn("TLS certificate verification is off for this account (tls_config.insecure_skip_verify); "
-                "anyone on the path can read the API key",
-                {{"account", account.name}, {"base_url", account.base_url}});
+      log::Warn(
+          "TLS certificate verification is off for this account (tls_config.insecure_skip_verify); "
+          "anyone on the path can read the API key",
+          {{"account", account.name}, {"base_url", account.base_url}});
       return;
     }
     const bool loaded = tls.ca_file.empty()
@@ -306,8 +306,8 @@ class HttpPageFetcher final : public PageFetcher {
     client_->set_read_timeout(secs.count(), usecs.count());
     client_->set_write_timeout(secs.count(), usecs.count());
 
-    std::string path = url_.path + "/api/v1/deployments?page_no=" +
-                       std::to_string(page_no) + "&page_size=" + std::to_string(page_size);
+    std::string path = url_.path + "/api/v1/deployments?page_no=" + std::to_string(page_no) +
+                       "&page_size=" + std::to_string(page_size);
     httplib::Headers headers = headers_;
     headers.emplace("Authorization", "Bearer " + api_key_);
     if (hide_proxy_credentials_) headers.emplace("Proxy-Authorization", "");
@@ -321,8 +321,8 @@ class HttpPageFetcher final : public PageFetcher {
         [&](const httplib::Response& response) {
           // Refuse a declared oversize body before reading any of it.
           if (response.has_header("Content-Length")) {
-            const auto declared = std::strtoull(
-                response.get_header_value("Content-Length").c_str(), nullptr, 10);
+            const auto declared =
+                std::strtoull(response.get_header_value("Content-Length").c_str(), nullptr, 10);
             if (declared > cap) {
               too_large = true;
               return false;
@@ -355,14 +355,13 @@ class HttpPageFetcher final : public PageFetcher {
       const httplib::Error err = result.error();
       if (too_large) {
         out.error_code = "invalid_response";
-        out.error_message = "response body larger than max_response_bytes (" +
-                            std::to_string(cap) + " bytes)";
+        out.error_message =
+            "response body larger than max_response_bytes (" + std::to_string(cap) + " bytes)";
       } else if (watchdog_fired || past_deadline || err == httplib::Error::ConnectionTimeout ||
                  (err == httplib::Error::Read &&
                   SteadyClock::now() - start >= timeout - std::chrono::milliseconds(50))) {
         out.error_code = "timeout";
-        out.error_message = "no complete response within request_timeout (" +
-                            FormatDuration(timeout) + ")";
+        out.error_message = "no complete response within request_timeout (" + FormatDuration(timeout) + ")";
         out.retryable = true;
       } else if (err == httplib::Error::SSLConnection || err == httplib::Error::SSLLoadingCerts ||
                  err == httplib::Error::SSLServerVerification) {
@@ -448,8 +447,7 @@ ClientOptions ClientOptionsFromEnvironment(std::string user_agent, size_t max_re
   return o;
 }
 
-std::unique_ptr<PageFetcher> MakeHttpPageFetcher(const config::Account& account,
-                                                 ClientOptions options) {
+std::unique_ptr<PageFetcher> MakeHttpPageFetcher(const config::Account& account, ClientOptions options) {
   auto url = ParseBaseUrl(account.base_url);
   if (!url) {
     // The config loader validated base_url; reaching here is a programming error.
@@ -466,8 +464,7 @@ std::string ErrorCodeFor(int http_status, std::string_view body) {
 
 bool IsRetryableStatus(int http_status) { return http_status == 429 || http_status >= 500; }
 
-std::optional<Duration> ParseRetryAfter(std::string_view value,
-                                        std::chrono::system_clock::time_point now) {
+std::optional<Duration> ParseRetryAfter(std::string_view value, std::chrono::system_clock::time_point now) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   if (value.empty()) return std::nullopt;

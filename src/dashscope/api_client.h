@@ -61,8 +61,7 @@ inline constexpr Duration kMaxRetryAfter{std::chrono::minutes(15)};
 // Authorization header, to base_url only: never into a proxy's CONNECT, and
 // never through a proxy in clear (an http:// base_url that would need a
 // proxy fails every request without sending it).
-std::unique_ptr<PageFetcher> MakeHttpPageFetcher(const config::Account& account,
-                                                 ClientOptions options);
+std::unique_ptr<PageFetcher> MakeHttpPageFetcher(const config::Account& account, ClientOptions options);
 
 // Classifies a non-2xx response: the DashScope `code` from a JSON error body
 // when it has a usable one, else http_<status>. Exposed for tests.
@@ -71,8 +70,7 @@ std::string ErrorCodeFor(int http_status, std::string_view body);
 bool IsRetryableStatus(int http_status);
 // Retry-After as delta-seconds or an HTTP date, relative to `now`, capped at
 // kMaxRetryAfter.
-std::optional<Duration> ParseRetryAfter(std::string_view value,
-                                        std::chrono::system_clock::time_point now);
+std::optional<Duration> ParseRetryAfter(std::string_view value, std::chrono::system_clock::time_point now);
 // A proxy URL taken apart: http://[user:password@]host[:port][/]. The
 // credentials are percent-decoded.
 struct ProxyUrl {

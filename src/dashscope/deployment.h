@@ -26,10 +26,10 @@ struct Deployment {
   std::optional<int64_t> gmt_create;    // Unix seconds (the API's time read as UTC)
   std::optional<int64_t> gmt_modified;  // Unix seconds
   // Plan-specific: PTU (provisioned throughput) and prepaid deployments.
-  std::optional<double> ptu_input_tpm;   // ptu_capacity.input_tpm or input_tpm_quota
-  std::optional<double> ptu_output_tpm;  // ptu_capacity.output_tpm or output_tpm_quota
-  std::optional<int64_t> pre_paid_gmt_expired;  // Unix seconds
-  std::optional<std::string> ptu_service_tier;  // ptu_fast, ptu_default
+  std::optional<double> ptu_input_tpm;           // ptu_capacity.input_tpm or input_tpm_quota
+  std::optional<double> ptu_output_tpm;          // ptu_capacity.output_tpm or output_tpm_quota
+  std::optional<int64_t> pre_paid_gmt_expired;   // Unix seconds
+  std::optional<std::string> ptu_service_tier;   // ptu_fast, ptu_default
   std::optional<std::string> overflow_strategy;  // enable, disable
   std::optional<std::string> model_unit_spec;    // plan mu
   std::optional<std::string> fail_reason;
@@ -44,7 +44,6 @@ struct Deployment {
 
   bool operator==(const Deployment&) const = default;
 };
-
 
 // One page of the list call.
 struct DeploymentPage {

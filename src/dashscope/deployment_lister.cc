@@ -22,8 +22,7 @@ DeploymentLister::DeploymentLister(PageFetcher& fetcher, ListOptions options, co
       rng_(seed),
       page_size_(options_.page_size) {}
 
-RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime deadline,
-                                                  PollResult& result) {
+RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime deadline, PollResult& result) {
   for (int attempt = 0;; ++attempt) {
     const auto now = clock_.SteadyNow();
     const auto left = std::chrono::duration_cast<Duration>(deadline - now);
@@ -32,8 +31,7 @@ RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime de
       out.error_message = "poll deadline reached before page " + std::to_string(page_no);
       return out;
     }
-    RequestOutcome out =
-        fetcher_.FetchPage(page_no, page_size_, std::min(options_.request_timeout, left));
+    RequestOutcome out = fetcher_.FetchPage(page_no, page_size_, std::min(options_.request_timeout, left));
     ++result.requests;
     if (stop_.stopped()) return out;
     if (observer_) observer_(out);
@@ -60,10 +58,9 @@ PollResult DeploymentLister::ListAll(SteadyTime deadline) {
       page_size_ <= kFallbackPageSize) {
     return result;
   }
-  log::Warn("the API refused page_size (InvalidParameter); listing with page_size 100 from now on",
-            {{"account", options_.account},
-             {"page_size", std::to_string(page_size_)},
-             {"err", result.error}});
+  log::Warn(
+      "the API refused page_size (InvalidParameter); listing with page_size 100 from now on",
+      {{"account", options_.account}, {"page_size", std::to_string(page_size_)}, {"err", result.error}});
   page_size_ = kFallbackPageSize;
   const int requests = result.requests;
   result = ListPages(deadline);
@@ -112,10 +109,8 @@ PollResult DeploymentLister::ListPages(SteadyTime deadline) {
 
     const bool empty = page.deployments.empty();
     const bool nothing_new = added == 0;
-    const bool have_all =
-        page.total && static_cast<int64_t>(result.deployments.size()) >= *page.total;
-    const bool short_page = !page.total && page.deployments.size() <
-                                               static_cast<size_t>(page_size_);
+    const bool have_all = page.total && static_cast<int64_t>(result.deployments.size()) >= *page.total;
+    const bool short_page = !page.total && page.deployments.size() < static_cast<size_t>(page_size_);
     if (empty || nothing_new || have_all || short_page) break;
   }
   result.ok = true;

@@ -54,8 +54,8 @@ using RequestObserver = std::function<void(const RequestOutcome&)>;
 
 class DeploymentLister {
  public:
-  DeploymentLister(PageFetcher& fetcher, ListOptions options, const Clock& clock,
-                   const StopSignal& stop, RequestObserver observer, uint64_t seed = std::random_device{}());
+  DeploymentLister(PageFetcher& fetcher, ListOptions options, const Clock& clock, const StopSignal& stop,
+                   RequestObserver observer, uint64_t seed = std::random_device{}());
 
   // Lists every page; gives up at `deadline` (steady clock). When the API
   // refuses page_size with InvalidParameter, lists again at

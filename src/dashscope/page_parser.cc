@@ -3,21 +3,21 @@
 // happens, so hostile nesting costs neither stack nor much heap.
 #include "dashscope/page_parser.h"
 
-#include "common/text.h"
-#include "common/utf8.h"
-
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 
 #include <algorithm>
-#include <charconv>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/text.h"
+#include "common/utf8.h"
 
 namespace dse::dashscope {
 namespace {
@@ -78,7 +78,8 @@ std::string RunReader(std::string_view body, Handler& handler) {
   rapidjson::Reader reader;
   const rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
   if (result.IsError()) {
-    if (result.Code() == rapidjson::kParseErrorTermination && !handler.error().empty()) return handler.error();
+    if (result.Code() == rapidjson::kParseErrorTermination && !handler.error().empty())
+      return handler.error();
     return ParseErrorMessage(result.Code(), result.Offset() + skipped);
   }
   // The stream reads a NUL byte as its end; JSON never contains a raw one,
@@ -294,8 +295,9 @@ struct RecordBuilder {
     if (f == kPtuCapacity) {  // a later ptu_capacity replaces what the earlier one held
       for (Field m : {kPtuInputTpm, kPtuOutputTpm, kPtuInputTpmQuota, kPtuOutputTpmQuota}) ClearField(m);
     }
-    problems.erase(std::remove_if(problems.begin(), problems.end(), [f](const auto& p) { return p.first == f; }),
-                   problems.end());
+    problems.erase(
+        std::remove_if(problems.begin(), problems.end(), [f](const auto& p) { return p.first == f; }),
+        problems.end());
     Deployment& d = deployment;
     if (auto* q = QuotaField(f)) q->reset();
     if (f == kDeployedModel) {
@@ -351,8 +353,7 @@ struct RecordBuilder {
         }
         return;
       }
-      case Kind::kObject:
-        break;  // an object opens at the next depth; any other value is wrong
+      case Kind::kObject: break;  // an object opens at the next depth; any other value is wrong
       case Kind::kTime: {
         if (v.type != JsonType::kString) break;
         bool had_zone = false;
@@ -472,8 +473,7 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
     auto [end, ec] = std::from_chars(s, s + n, d);
     // Overflow (1e400) saturates rather than failing the page; underflow is 0.
     if (ec == std::errc::result_out_of_range) {
-      d = text.find_first_of("eE") != std::string_view::npos &&
-                  text[text.find_first_of("eE") + 1] == '-'
+      d = text.find_first_of("eE") != std::string_view::npos && text[text.find_first_of("eE") + 1] == '-'
               ? 0.0
               : std::numeric_limits<double>::infinity() * (text[0] == '-' ? -1 : 1);
     }
@@ -588,7 +588,8 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
   }
 
   bool Open(JsonType t) {
-    if (depth_ >= kMaxJsonDepth) return Fail("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (depth_ >= kMaxJsonDepth)
+      return Fail("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
     ++depth_;
     if (skip_depth_ != 0) return true;
     switch (depth_) {
@@ -746,7 +747,8 @@ class ApiErrorHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, A
   }
   bool Open(bool is_object) {
     if (depth_ >= kMaxJsonDepth) {
-      error_ = std::string(kErrorPrefix) + "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+      error_ =
+          std::string(kErrorPrefix) + "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
       return false;
     }
     if (depth_ == 0 && !is_object) return NotAnObject();
@@ -840,7 +842,8 @@ std::optional<int64_t> ParseApiTimeZoned(std::string_view text, bool* had_zone) 
   };
 
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day)) return std::nullopt;
+  if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day))
+    return std::nullopt;
   if (!literal('T') && !literal(' ')) return std::nullopt;
   if (!digits(2, hour) || !literal(':') || !digits(2, minute) || !literal(':') || !digits(2, second)) {
     return std::nullopt;

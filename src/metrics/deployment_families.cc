@@ -9,21 +9,17 @@ namespace {
 
 constexpr std::array<FamilyDescription, kDeploymentFamilyCount> kFamilies = {{
     {"dashscope_deployment_capacity",
-     "Compute units the deployment is set to use (capacity), from the last background poll.",
-     "gauge"},
+     "Compute units the deployment is set to use (capacity), from the last background poll.", "gauge"},
     {"dashscope_deployment_ready_capacity",
      "Compute units ready to serve (ready_capacity), from the last background poll.", "gauge"},
     {"dashscope_deployment_base_capacity",
-     "Minimum compute units the base model needs (base_capacity), from the last background poll.",
-     "gauge"},
+     "Minimum compute units the base model needs (base_capacity), from the last background poll.", "gauge"},
     {"dashscope_deployment_status",
-     "1 for the deployment's current status, 0 for the others, from the last background poll.",
-     "gauge"},
+     "1 for the deployment's current status, 0 for the others, from the last background poll.", "gauge"},
     {"dashscope_deployment_info",
      "Descriptive labels of the deployment (always 1), from the last background poll.", "gauge"},
     {"dashscope_deployment_created_timestamp_seconds",
-     "Creation time of the deployment (gmt_create) as Unix time, from the last background poll.",
-     "gauge"},
+     "Creation time of the deployment (gmt_create) as Unix time, from the last background poll.", "gauge"},
     {"dashscope_deployment_modified_timestamp_seconds",
      "Last modification time of the deployment (gmt_modified) as Unix time, from the last "
      "background poll.",
@@ -49,8 +45,7 @@ constexpr std::array<FamilyDescription, kDeploymentFamilyCount> kFamilies = {{
      "its gmt_modified (not after the poll), else when first seen; from the last background poll.",
      "gauge"},
     {"dashscope_deployment_status_changes_total",
-     "Status changes of the deployment this process has seen, as of the last background poll.",
-     "counter"},
+     "Status changes of the deployment this process has seen, as of the last background poll.", "counter"},
     {"dashscope_deployment_ptu_input_tpm",
      "Provisioned input tokens per minute of a PTU deployment (ptu_capacity.input_tpm), from the "
      "last background poll.",
@@ -101,8 +96,7 @@ void AppendInfoSample(std::string& out, std::string_view name, std::string_view 
   out += "\"} 1\n";
 }
 
-void AppendInfoLabel(std::string& out, std::string_view label,
-                     const std::optional<std::string>& value) {
+void AppendInfoLabel(std::string& out, std::string_view label, const std::optional<std::string>& value) {
   out.push_back(',');
   out += label;
   out += "=\"";
@@ -112,9 +106,7 @@ void AppendInfoLabel(std::string& out, std::string_view label,
 
 }  // namespace
 
-const FamilyDescription& Describe(DeploymentFamily family) {
-  return kFamilies[static_cast<size_t>(family)];
-}
+const FamilyDescription& Describe(DeploymentFamily family) { return kFamilies[static_cast<size_t>(family)]; }
 
 std::string_view NormalizedStatus(const dashscope::Deployment& d) {
   if (d.status) {
@@ -161,10 +153,8 @@ DeploymentFamilyText RenderDeploymentFamilies(std::string_view account,
   for (size_t i = 0; i < n; ++i) {
     const auto& d = deployments[i];
     AppendSample(capacity, Describe(DeploymentFamily::kCapacity).name, account, d, d.capacity);
-    AppendSample(ready, Describe(DeploymentFamily::kReadyCapacity).name, account, d,
-                 d.ready_capacity);
-    AppendSample(base, Describe(DeploymentFamily::kBaseCapacity).name, account, d,
-                 d.base_capacity);
+    AppendSample(ready, Describe(DeploymentFamily::kReadyCapacity).name, account, d, d.ready_capacity);
+    AppendSample(base, Describe(DeploymentFamily::kBaseCapacity).name, account, d, d.base_capacity);
 
     const std::string_view current = NormalizedStatus(d);
     for (std::string_view s : kKnownStatuses) {
@@ -201,12 +191,10 @@ DeploymentFamilyText RenderDeploymentFamilies(std::string_view account,
     }
     AppendSample(ptu_in, Describe(DeploymentFamily::kPtuInputTpm).name, account, d, d.ptu_input_tpm);
     AppendSample(ptu_out, Describe(DeploymentFamily::kPtuOutputTpm).name, account, d, d.ptu_output_tpm);
-    AppendSample(expiry, Describe(DeploymentFamily::kPrepaidExpiry).name, account, d,
-                 d.pre_paid_gmt_expired);
+    AppendSample(expiry, Describe(DeploymentFamily::kPrepaidExpiry).name, account, d, d.pre_paid_gmt_expired);
 
     AppendSample(created, Describe(DeploymentFamily::kCreated).name, account, d, d.gmt_create);
-    AppendSample(modified, Describe(DeploymentFamily::kModified).name, account, d,
-                 d.gmt_modified);
+    AppendSample(modified, Describe(DeploymentFamily::kModified).name, account, d, d.gmt_modified);
     AppendSample(rpm, Describe(DeploymentFamily::kRpmLimit).name, account, d, d.rpm_limit);
     AppendSample(tpm, Describe(DeploymentFamily::kTpmLimit).name, account, d, d.tpm_limit);
   }

@@ -15,8 +15,8 @@ using prometheus::BuildHistogram;
 
 // API latencies on loopback are milliseconds, against the real API tens to
 // hundreds of milliseconds, and a hang runs to request_timeout (10s default).
-const prometheus::Histogram::BucketBoundaries kRequestBuckets = {
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+const prometheus::Histogram::BucketBoundaries kRequestBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                                 0.5,   1,    2.5,   5,    10,  30};
 
 }  // namespace
 
@@ -206,8 +206,8 @@ AccountMetrics& ExporterMetrics::ForAccount(const std::string& account) {
   std::lock_guard lock(mu_);
   auto it = accounts_.find(account);
   if (it == accounts_.end()) {
-    it = accounts_.emplace(account, std::unique_ptr<AccountMetrics>(new AccountMetrics(*this, account)))
-             .first;
+    it =
+        accounts_.emplace(account, std::unique_ptr<AccountMetrics>(new AccountMetrics(*this, account))).first;
     Changed();
   }
   return *it->second;
@@ -253,8 +253,7 @@ std::string ExporterMetrics::RenderText(const std::vector<HttpRequestCount>& htt
   std::string text = RegistryText();
   if (!http_requests.empty()) {
     constexpr std::string_view kName = "dashscope_exporter_http_requests_total";
-    AppendHeader(text, kName, "HTTP requests served by the exporter, by handler and status code.",
-                 "counter");
+    AppendHeader(text, kName, "HTTP requests served by the exporter, by handler and status code.", "counter");
     for (const auto& r : http_requests) {
       text += kName;
       text += "{code=\"";

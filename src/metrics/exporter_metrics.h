@@ -4,6 +4,12 @@
 // between polls.
 #pragma once
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -14,12 +20,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
 
 namespace dse::metrics {
 
@@ -65,7 +65,7 @@ class AccountMetrics {
   prometheus::Gauge& stale_dropped_;
   std::mutex mu_;
   prometheus::Gauge* last_success_ = nullptr;  // guarded by mu_; created at first success
-  std::map<std::string, prometheus::Counter*, std::less<>> errors_;  // guarded by mu_
+  std::map<std::string, prometheus::Counter*, std::less<>> errors_;    // guarded by mu_
   std::map<std::string, prometheus::Counter*, std::less<>> problems_;  // guarded by mu_
 };
 

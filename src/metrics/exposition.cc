@@ -50,7 +50,8 @@ std::shared_ptr<const TailPrefix> TailPrefixFor(const std::string& tail) {
   if (cached) {
     const size_t n = std::min(tail.size(), cached->tail.size());
     shared = static_cast<size_t>(
-        std::mismatch(tail.begin(), tail.begin() + static_cast<std::ptrdiff_t>(n), cached->tail.begin()).first -
+        std::mismatch(tail.begin(), tail.begin() + static_cast<std::ptrdiff_t>(n), cached->tail.begin())
+            .first -
         tail.begin());
     const size_t line_end = shared == 0 ? std::string::npos : tail.rfind('\n', shared - 1);
     shared = line_end == std::string::npos ? 0 : line_end + 1;
@@ -65,9 +66,10 @@ std::shared_ptr<const TailPrefix> TailPrefixFor(const std::string& tail) {
 
 }  // namespace
 
-std::shared_ptr<const DeploymentData> BuildDeploymentData(
-    std::string_view account, std::vector<dashscope::Deployment> deployments,
-    std::vector<StatusSince> status_since, std::shared_ptr<const DeploymentData> previous) {
+std::shared_ptr<const DeploymentData> BuildDeploymentData(std::string_view account,
+                                                          std::vector<dashscope::Deployment> deployments,
+                                                          std::vector<StatusSince> status_since,
+                                                          std::shared_ptr<const DeploymentData> previous) {
   if (previous && previous->account != account) previous.reset();
   if (previous && previous->deployments == deployments && previous->status_since == status_since) {
     return previous;
@@ -154,8 +156,7 @@ std::vector<std::shared_ptr<const AccountSnapshot>> ExpositionStore::Accounts() 
   return accounts_;
 }
 
-ScrapeBody AssembleScrapeBody(std::shared_ptr<const Exposition> exposition, std::string tail,
-                              bool gzip) {
+ScrapeBody AssembleScrapeBody(std::shared_ptr<const Exposition> exposition, std::string tail, bool gzip) {
   struct Owned {
     std::shared_ptr<const Exposition> exposition;
     std::string tail;

@@ -38,7 +38,7 @@ std::shared_ptr<const DeploymentData> BuildDeploymentData(
     std::vector<StatusSince> status_since = {}, std::shared_ptr<const DeploymentData> previous = nullptr);
 
 struct AccountSnapshot {
-  AccountView view;  // view.deployments aliases data
+  AccountView view;                            // view.deployments aliases data
   std::shared_ptr<const DeploymentData> data;  // null: nothing to export
 };
 
@@ -74,7 +74,6 @@ class ExpositionStore {
 
 // A scrape's body: the published exposition followed by `tail` (the small,
 // per-scrape part), plain or as one gzip member.
-ScrapeBody AssembleScrapeBody(std::shared_ptr<const Exposition> exposition, std::string tail,
-                              bool gzip);
+ScrapeBody AssembleScrapeBody(std::shared_ptr<const Exposition> exposition, std::string tail, bool gzip);
 
 }  // namespace dse::metrics

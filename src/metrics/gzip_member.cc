@@ -9,8 +9,7 @@ namespace dse::metrics {
 namespace {
 
 // Negative window bits: raw deflate (no zlib header).
-std::string Deflate(std::string_view text, int level, int flush, int window_bits = 15,
-                    int mem_level = 8) {
+std::string Deflate(std::string_view text, int level, int flush, int window_bits = 15, int mem_level = 8) {
   z_stream zs;
   std::memset(&zs, 0, sizeof zs);
   if (deflateInit2(&zs, level, Z_DEFLATED, -window_bits, mem_level, Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -33,8 +32,7 @@ std::string Deflate(std::string_view text, int level, int flush, int window_bits
 }  // namespace
 
 uint32_t Crc32(std::string_view text) {
-  return static_cast<uint32_t>(
-      crc32_z(0L, reinterpret_cast<const Bytef*>(text.data()), text.size()));
+  return static_cast<uint32_t>(crc32_z(0L, reinterpret_cast<const Bytef*>(text.data()), text.size()));
 }
 
 uint32_t Crc32Combine(uint32_t crc_a, uint32_t crc_b, size_t length_b) {

@@ -103,9 +103,7 @@ ProcessStats ReadProcessStats() {
   // Neither changes: /proc/stat (long on many-CPU machines) and
   // /proc/self/stat are read once.
   static const double start_time =
-      ticks_per_second > 0
-          ? BootTimeSeconds() + StartTicks() / static_cast<double>(ticks_per_second)
-          : 0;
+      ticks_per_second > 0 ? BootTimeSeconds() + StartTicks() / static_cast<double>(ticks_per_second) : 0;
   const ProcFiles& proc = Files();
 
   // This runs on every scrape, and /proc/self/stat costs the kernel a walk
@@ -134,8 +132,7 @@ ProcessStats ReadProcessStats() {
   // descriptors kept by Files() are not counted, as the directory stream's
   // own never was.
   struct stat fd_dir {};
-  const int stat_result =
-      proc.fd_dir >= 0 ? fstat(proc.fd_dir, &fd_dir) : ::stat("/proc/self/fd", &fd_dir);
+  const int stat_result = proc.fd_dir >= 0 ? fstat(proc.fd_dir, &fd_dir) : ::stat("/proc/self/fd", &fd_dir);
   if (stat_result == 0 && fd_dir.st_size > 0) {
     s.open_fds = static_cast<double>(fd_dir.st_size - proc.kept());
   } else if (DIR* dir = opendir("/proc/self/fd")) {
@@ -174,8 +171,8 @@ void AppendProcessText(std::string& out, const ProcessStats& stats) {
          stats.virtual_memory_bytes);
   family("process_resident_memory_bytes", "Resident memory size in bytes.", "gauge",
          stats.resident_memory_bytes);
-  family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-         "gauge", stats.start_time_seconds);
+  family("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", "gauge",
+         stats.start_time_seconds);
 }
 
 }  // namespace dse::metrics

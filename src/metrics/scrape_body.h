@@ -12,8 +12,8 @@ namespace dse::metrics {
 
 struct ScrapeBody {
   std::vector<std::string_view> pieces;
-  size_t size = 0;      // sum of piece sizes (the Content-Length)
-  bool gzip = false;    // pieces form one gzip member: send Content-Encoding: gzip
+  size_t size = 0;    // sum of piece sizes (the Content-Length)
+  bool gzip = false;  // pieces form one gzip member: send Content-Encoding: gzip
   std::shared_ptr<const void> keep_alive;
 };
 

@@ -1,10 +1,10 @@
 #include "metrics/text_format.h"
 
-#include "common/utf8.h"
-
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+
+#include "common/utf8.h"
 
 namespace dse::metrics {
 
@@ -64,8 +64,7 @@ void AppendSerializerValue(std::string& out, double value) {
   out.append(buf, static_cast<size_t>(n));
 }
 
-void AppendHeader(std::string& out, std::string_view name, std::string_view help,
-                  std::string_view type) {
+void AppendHeader(std::string& out, std::string_view name, std::string_view help, std::string_view type) {
   out += "# HELP ";
   out += name;
   out.push_back(' ');

@@ -27,7 +27,6 @@ void AppendValue(std::string& out, int64_t value);
 void AppendSerializerValue(std::string& out, double value);
 
 // "# HELP name help\n# TYPE name type\n"; help is escaped (\\ and \n).
-void AppendHeader(std::string& out, std::string_view name, std::string_view help,
-                  std::string_view type);
+void AppendHeader(std::string& out, std::string_view name, std::string_view help, std::string_view type);
 
 }  // namespace dse::metrics

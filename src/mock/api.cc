@@ -1,5 +1,7 @@
 #include "mock/api.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -8,8 +10,6 @@
 #include <limits>
 #include <memory>
 #include <utility>
-
-#include <sys/socket.h>
 
 #include "common/log.h"
 #include "common/splitmix.h"
@@ -105,7 +105,8 @@ MockApi::MockApi(ApiOptions api, FleetOptions fleet)
 
 void MockApi::Register(httplib::Server& server) {
   auto bind = [this](void (MockApi::*handler)(const httplib::Request&, httplib::Response&)) {
-    return [this, handler](const httplib::Request& req, httplib::Response& res) { (this->*handler)(req, res); };
+    return
+        [this, handler](const httplib::Request& req, httplib::Response& res) { (this->*handler)(req, res); };
   };
   const std::map<std::string, httplib::Server::Handler> posts = {
       {"/mock/tick", bind(&MockApi::PostTick)},
@@ -212,8 +213,9 @@ std::optional<MockApi::ListTicket> MockApi::Admit(const httplib::Request& req, h
       refusal = Refusal{401, "InvalidApiKey", "Invalid API-key provided."};
     } else if (c.last_had_workspace && c.last_workspace != workspace_id_) {
       ++c.workspace_denials;
-      refusal = Refusal{403, "AccessDenied",
-                        "Access denied: this API-key has no permission for workspace " + c.last_workspace + "."};
+      refusal =
+          Refusal{403, "AccessDenied",
+                  "Access denied: this API-key has no permission for workspace " + c.last_workspace + "."};
     } else {
       if (c.last_page_no) {
         auto n = ParseInt(*c.last_page_no);
@@ -227,9 +229,10 @@ std::optional<MockApi::ListTicket> MockApi::Admit(const httplib::Request& req, h
       if (!refusal && c.last_page_size) {
         auto n = ParseInt(*c.last_page_size);
         if (!n || *n < 1 || *n > options_.max_page_size) {
-          refusal = Refusal{400, "InvalidParameter",
-                            "Parameter page_size must be between 1 and " + std::to_string(options_.max_page_size) +
-                                ", got \"" + *c.last_page_size + "\"."};
+          refusal =
+              Refusal{400, "InvalidParameter",
+                      "Parameter page_size must be between 1 and " + std::to_string(options_.max_page_size) +
+                          ", got \"" + *c.last_page_size + "\"."};
         } else {
           ticket.page_size = *n;
         }
@@ -329,9 +332,7 @@ void MockApi::Respond(const ListTicket& ticket, const std::string& request_id, c
   }
   switch (fault->kind) {
     case FaultKind::kDelay:
-    case FaultKind::kDuplicates:
-      res.set_content(RenderPage(page), kJson);
-      break;
+    case FaultKind::kDuplicates: res.set_content(RenderPage(page), kJson); break;
     case FaultKind::kWrongTypes:
       page.wrong_types = true;
       res.set_content(RenderPage(page), kJson);
@@ -380,15 +381,12 @@ void MockApi::Respond(const ListTicket& ticket, const std::string& request_id, c
       SetStreamedContent(res, std::move(body), std::nullopt);
       break;
     }
-    case FaultKind::kEmptyBody:
-      res.set_content("", kJson);
-      break;
+    case FaultKind::kEmptyBody: res.set_content("", kJson); break;
     case FaultKind::kInvalidJson:
       // A trailing comma inside an object, and the document never closes.
       res.set_content("{\"request_id\":\"" + request_id + "\",\"" + std::string(page.envelope) +
-                          "\":{\"page_no\":" + std::to_string(page.page_no) +
-                          ",\"total\":" + std::to_string(page.total) +
-                          ",\"deployments\":[{\"deployed_model\":\"broken\",}]",
+                          "\":{\"page_no\":" + std::to_string(page.page_no) + ",\"total\":" +
+                          std::to_string(page.total) + ",\"deployments\":[{\"deployed_model\":\"broken\",}]",
                       kJson);
       break;
     case FaultKind::kClose:
@@ -400,7 +398,8 @@ void MockApi::Respond(const ListTicket& ticket, const std::string& request_id, c
       const std::string body = RenderPage(page);
       Trickle(req,
               "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: " + request_id +
-                  "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body,
+                  "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+                  body,
               fault->delay_ms);
       res.status = 500;
       res.set_content("", kJson);
@@ -441,7 +440,11 @@ void MockApi::PostReset(const httplib::Request& req, httplib::Response& res) {
     counters_ = Counters{};
     responses_ = 0;
     CountRequest(req);
-    w.BeginObject().Key("tick").Int(fleet_.tick()).Key("deployments").Int(static_cast<int64_t>(fleet_.size()));
+    w.BeginObject()
+        .Key("tick")
+        .Int(fleet_.tick())
+        .Key("deployments")
+        .Int(static_cast<int64_t>(fleet_.size()));
     w.EndObject();
   }
   res.set_content(w.Take(), kJson);
@@ -515,9 +518,10 @@ void MockApi::GetState(const httplib::Request& req, httplib::Response& res) {
 
 void MockApi::PostDeployments(const httplib::Request& req, httplib::Response& res) {
   static const std::array<std::string, 14> kKnown = {
-      "count",         "set",           "add",         "remove",        "status",
-      "name",          "model_name",    "capacity",    "ready_capacity", "base_capacity",
-      "fail_reason",   "pre_paid_gmt_expired_unix", "ptu_input_tpm", "ptu_output_tpm"};
+      "count",          "set",           "add",         "remove",
+      "status",         "name",          "model_name",  "capacity",
+      "ready_capacity", "base_capacity", "fail_reason", "pre_paid_gmt_expired_unix",
+      "ptu_input_tpm",  "ptu_output_tpm"};
   const FormFields fields = Fields(req);
   std::lock_guard lock(mu_);
   CountRequest(req);
@@ -546,18 +550,18 @@ void MockApi::PostDeployments(const httplib::Request& req, httplib::Response& re
   text("name", edit.name);
   text("model_name", edit.model_name);
   text("fail_reason", edit.fail_reason);
-  for (auto [key, target] : {std::pair{"capacity", &edit.capacity}, std::pair{"ready_capacity", &edit.ready_capacity},
-                             std::pair{"base_capacity", &edit.base_capacity},
-                             std::pair{"pre_paid_gmt_expired_unix", &edit.pre_paid_expires_at},
-                             std::pair{"ptu_input_tpm", &edit.ptu_input_tpm},
-                             std::pair{"ptu_output_tpm", &edit.ptu_output_tpm}}) {
+  for (auto [key, target] :
+       {std::pair{"capacity", &edit.capacity}, std::pair{"ready_capacity", &edit.ready_capacity},
+        std::pair{"base_capacity", &edit.base_capacity},
+        std::pair{"pre_paid_gmt_expired_unix", &edit.pre_paid_expires_at},
+        std::pair{"ptu_input_tpm", &edit.ptu_input_tpm}, std::pair{"ptu_output_tpm", &edit.ptu_output_tpm}}) {
     if (!number(key, *target)) {
       return AdminError(res, 400, std::string("field ") + key + ": expected a non-negative integer");
     }
   }
   const bool has_edit = edit.status || edit.name || edit.model_name || edit.capacity || edit.ready_capacity ||
-                        edit.base_capacity || edit.fail_reason || edit.pre_paid_expires_at || edit.ptu_input_tpm ||
-                        edit.ptu_output_tpm;
+                        edit.base_capacity || edit.fail_reason || edit.pre_paid_expires_at ||
+                        edit.ptu_input_tpm || edit.ptu_output_tpm;
 
   Status status = Status::Ok();
   if (const std::string* count = Field(fields, "count")) {

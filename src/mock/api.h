@@ -3,6 +3,8 @@
 // but need no socket, so most behaviour is testable by calling them directly.
 #pragma once
 
+#include <httplib.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -12,8 +14,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <httplib.h>
 
 #include "mock/faults.h"
 #include "mock/fleet.h"
@@ -27,7 +27,7 @@ std::string_view EnvelopeName(Envelope envelope);
 struct ApiOptions {
   std::string api_key = "sk-mock-0000";
   Envelope envelope = Envelope::kOutput;
-  uint64_t seed = 1;  // request ids
+  uint64_t seed = 1;            // request ids
   int64_t max_page_size = 200;  // larger page_size values get 400 InvalidParameter
 };
 
@@ -115,9 +115,9 @@ class MockApi {
   void Trickle(const httplib::Request& req, const std::string& response, int64_t ms);
 
   mutable std::mutex mu_;
-  Fleet fleet_;          // guarded by mu_
-  FaultQueue faults_;    // guarded by mu_
-  Counters counters_;    // guarded by mu_
+  Fleet fleet_;            // guarded by mu_
+  FaultQueue faults_;      // guarded by mu_
+  Counters counters_;      // guarded by mu_
   int64_t responses_ = 0;  // guarded by mu_; list pages answered, drives Envelope::kAlternate
 
   std::atomic<uint64_t> request_seq_{0};

@@ -20,7 +20,8 @@ int PortOf(const sockaddr_storage& addr) {
 
 std::string AddressOf(const sockaddr_storage& addr, socklen_t len) {
   char host[NI_MAXHOST];
-  if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) != 0) {
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, nullptr, 0,
+                  NI_NUMERICHOST) != 0) {
     return {};
   }
   return host;

@@ -29,8 +29,8 @@ constexpr std::array<KindName, 13> kKinds = {{
     {FaultKind::kTrickle, "trickle"},
 }};
 
-constexpr std::array<std::string_view, 11> kFields = {"kind",  "times", "page",  "status", "code", "message",
-                                                      "retry_after", "ms", "bytes", "depth", "total"};
+constexpr std::array<std::string_view, 11> kFields = {
+    "kind", "times", "page", "status", "code", "message", "retry_after", "ms", "bytes", "depth", "total"};
 
 const std::string* Field(const FormFields& fields, std::string_view key) {
   auto it = fields.find(std::string(key));
@@ -91,7 +91,8 @@ std::string DefaultErrorMessage(std::string_view code) {
     return "Requests rate limit exceeded, please try again later.";
   }
   if (code == "Arrearage") return "Access denied, please make sure your account is in good standing.";
-  if (code == "InternalError") return "An internal error has occured, please try again later or contact service support.";
+  if (code == "InternalError")
+    return "An internal error has occured, please try again later or contact service support.";
   return "Simulated fault.";
 }
 
@@ -120,7 +121,8 @@ Result<Fault> ParseFault(const FormFields& fields) {
   if (Status s = ReadInt(fields, "times", 0, kMaxTimes, f.times); !s.ok()) return Error{s.error()};
   if (Field(fields, "page") != nullptr) {
     int64_t page = 1;
-    if (Status s = ReadInt(fields, "page", 1, std::numeric_limits<int64_t>::max(), page); !s.ok()) return Error{s.error()};
+    if (Status s = ReadInt(fields, "page", 1, std::numeric_limits<int64_t>::max(), page); !s.ok())
+      return Error{s.error()};
     f.page = page;
   }
 
@@ -168,14 +170,16 @@ Result<Fault> ParseFault(const FormFields& fields) {
       break;
     case FaultKind::kLyingTotal:
       if (Field(fields, "total") == nullptr) return Error{"field total: missing (lying_total needs total=)"};
-      if (Status s = ReadInt(fields, "total", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), f.total); !s.ok()) return Error{s.error()};
+      if (Status s = ReadInt(fields, "total", std::numeric_limits<int64_t>::min(),
+                             std::numeric_limits<int64_t>::max(), f.total);
+          !s.ok())
+        return Error{s.error()};
       break;
     case FaultKind::kWrongTypes:
     case FaultKind::kDuplicates:
     case FaultKind::kEmptyBody:
     case FaultKind::kInvalidJson:
-    case FaultKind::kClose:
-      break;
+    case FaultKind::kClose: break;
   }
   return f;
 }

@@ -32,9 +32,9 @@ class Rng {
 constexpr std::array<const char*, 4> kHostedModels = {"qwen-plus", "qwen-max", "qwen-turbo", "emo"};
 constexpr std::array<const char*, 4> kOpenModels = {"qwen2.5-7b-instruct", "qwen2.5-14b-instruct",
                                                     "qwen2.5-72b-instruct", "qwen3-8b"};
-constexpr std::array<const char*, 8> kNames = {"chatbot-prod", "support-assistant", "batch-summarizer",
-                                               "rag-search",   "eval-sandbox",      "voice-agent",
-                                               "translation",  "doc-qa"};
+constexpr std::array<const char*, 8> kNames = {
+    "chatbot-prod", "support-assistant", "batch-summarizer", "rag-search",
+    "eval-sandbox", "voice-agent",       "translation",      "doc-qa"};
 constexpr std::array<const char*, 3> kUnitSpecs = {"mu.small.1x", "mu.medium.1x", "mu.large.1x"};
 constexpr int64_t kDay = 86400;
 
@@ -47,9 +47,7 @@ std::string Hex(uint64_t value, int digits) {
   return out;
 }
 
-std::string MaskedAccount(uint64_t value) {
-  return std::to_string(100000000 + value % 900000000) + "***";
-}
+std::string MaskedAccount(uint64_t value) { return std::to_string(100000000 + value % 900000000) + "***"; }
 
 }  // namespace
 
@@ -65,9 +63,7 @@ std::string FormatApiTime(int64_t unix_seconds) {
 
 Fleet::Fleet(FleetOptions options) : options_(std::move(options)) { Reset(); }
 
-int64_t Fleet::SimulatedTime(int64_t tick) const {
-  return kEpochSeconds + tick * options_.seconds_per_tick;
-}
+int64_t Fleet::SimulatedTime(int64_t tick) const { return kEpochSeconds + tick * options_.seconds_per_tick; }
 
 void Fleet::Advance(int64_t ticks) {
   if (ticks > 0) tick_ += ticks;
@@ -130,7 +126,8 @@ Fleet::Entry Fleet::Generate(size_t index, int64_t start_tick) const {
     case 2:
       d.plan = "lora";
       d.base_model = rng.Pick(kOpenModels);
-      d.model_name = d.base_model + "-ft-202506" + std::to_string(10 + rng.Below(7)) + "-" + Hex(rng.Next(), 4);
+      d.model_name =
+          d.base_model + "-ft-202506" + std::to_string(10 + rng.Below(7)) + "-" + Hex(rng.Next(), 4);
       break;
     default:
       d.base_model = rng.Pick(kOpenModels);
@@ -163,8 +160,8 @@ Fleet::Entry Fleet::Generate(size_t index, int64_t start_tick) const {
     d.created_at = epoch;
     d.modified_at = epoch;
   } else {
-    d.created_at = epoch - (1 + static_cast<int64_t>(rng.Below(90))) * kDay -
-                   static_cast<int64_t>(rng.Below(kDay));
+    d.created_at =
+        epoch - (1 + static_cast<int64_t>(rng.Below(90))) * kDay - static_cast<int64_t>(rng.Below(kDay));
     d.modified_at = d.created_at + static_cast<int64_t>(rng.Below(static_cast<size_t>(epoch - d.created_at)));
   }
   d.status = e.role == Role::kStopped ? "STOPPED" : "RUNNING";
@@ -196,8 +193,7 @@ Deployment Fleet::View(const Entry& entry) const {
   switch (entry.role) {
     case Role::kSteady:
     case Role::kStopped:
-    case Role::kPinned:
-      break;
+    case Role::kPinned: break;
     case Role::kCreated:
       if (age < 2) {
         d.status = "PENDING";
@@ -289,7 +285,8 @@ Status CheckEdit(const DeploymentEdit& edit) {
   if (!non_negative(edit.ready_capacity)) return Error{"ready_capacity must not be negative"};
   if (!non_negative(edit.base_capacity)) return Error{"base_capacity must not be negative"};
   if (edit.status && edit.status->empty()) return Error{"status must not be empty"};
-  if (edit.fail_reason && edit.fail_reason->size() > 4096) return Error{"fail_reason must be at most 4096 bytes"};
+  if (edit.fail_reason && edit.fail_reason->size() > 4096)
+    return Error{"fail_reason must be at most 4096 bytes"};
   return Status::Ok();
 }
 

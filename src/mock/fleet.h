@@ -23,7 +23,8 @@
 //   index 7  autoscaled:  a 60-tick cycle: ticks 0-29 RUNNING at capacity C;
 //                         ticks 30-32 UPDATING at 2C with ready C; ticks 33-59
 //                         RUNNING at 2C; at tick 60 back to C with ready C at
-//                         once (scaling down needs no warm-up), and so on. gmt_modified = the last of those edges.
+//                         once (scaling down needs no warm-up), and so on. gmt_modified = the last of those
+//                         edges.
 //   index 12 deploying:   DEPLOYING (a status outside the seven) with
 //                         ready_capacity 0 at ticks 0-2; RUNNING from tick 3.
 //   index 13 prepaid PTU: WAIT_PRE_PAID_BILLING_TO_DEPLOYING at ticks 0-2,
@@ -115,7 +116,7 @@ struct DeploymentEdit {
   std::optional<int64_t> capacity;
   std::optional<int64_t> ready_capacity;
   std::optional<int64_t> base_capacity;
-  std::optional<std::string> fail_reason;  // "" removes it
+  std::optional<std::string> fail_reason;      // "" removes it
   std::optional<int64_t> pre_paid_expires_at;  // Unix seconds (wall-clock tests need a real date)
   std::optional<int64_t> ptu_input_tpm;        // either makes it a PTU deployment
   std::optional<int64_t> ptu_output_tpm;
@@ -154,7 +155,16 @@ class Fleet {
 
  private:
   enum class Role {
-    kSteady, kCreated, kScaleUp, kStopped, kFails, kAutoscaled, kDeploying, kPrepaidCreated, kScaling, kPinned
+    kSteady,
+    kCreated,
+    kScaleUp,
+    kStopped,
+    kFails,
+    kAutoscaled,
+    kDeploying,
+    kPrepaidCreated,
+    kScaling,
+    kPinned
   };
 
   struct Entry {

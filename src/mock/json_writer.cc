@@ -1,8 +1,8 @@
 #include "mock/json_writer.h"
 
-#include "common/utf8.h"
-
 #include <cstdio>
+
+#include "common/utf8.h"
 
 namespace dse::mock {
 

@@ -16,7 +16,8 @@ MockServer::MockServer(ServerOptions server, ApiOptions api, FleetOptions fleet)
   if (options_.tls_cert_file.empty()) {
     http_ = std::make_unique<httplib::Server>();
   } else {
-    http_ = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(), options_.tls_key_file.c_str());
+    http_ =
+        std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(), options_.tls_key_file.c_str());
   }
   // The split Debian build fixes CPPHTTPLIB_THREAD_POOL_COUNT in the .so;
   // the pool size is chosen here instead.
@@ -32,7 +33,8 @@ MockServer::MockServer(ServerOptions server, ApiOptions api, FleetOptions fleet)
   http_->set_logger([](const httplib::Request& req, const httplib::Response& res) {
     // Never headers: the Authorization header carries the key.
     if (log::Enabled(log::Level::kDebug)) {
-      log::Debug("request", {{"method", req.method}, {"path", req.path}, {"status", std::to_string(res.status)}});
+      log::Debug("request",
+                 {{"method", req.method}, {"path", req.path}, {"status", std::to_string(res.status)}});
     }
   });
   api_.Register(*http_);
@@ -51,7 +53,8 @@ Result<int> MockServer::Start() {
     port = http_->bind_to_any_port(options_.host);
     if (port < 0) return Error{"cannot bind " + options_.host + " to a free port"};
   } else if (!http_->bind_to_port(options_.host, port)) {
-    return Error{"cannot bind " + options_.host + ":" + std::to_string(port) + " (in use, or not a local address)"};
+    return Error{"cannot bind " + options_.host + ":" + std::to_string(port) +
+                 " (in use, or not a local address)"};
   }
   port_ = port;
   api_.SetConnectionCloser([port](const httplib::Request& req) {

@@ -23,8 +23,8 @@ namespace dse::mock {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 9865;      // 0: any free port
-  size_t threads = 16;  // concurrent requests; delay faults hold one each
+  int port = 9865;       // 0: any free port
+  size_t threads = 16;   // concurrent requests; delay faults hold one each
   Duration tick{10000};  // 0: ticks only on POST /mock/tick
   // Both set: serve HTTPS with this certificate chain and key (PEM).
   std::string tls_cert_file;

@@ -85,8 +85,8 @@ std::optional<BasicCredentials> ParseBasicAuthorization(std::string_view header)
   return out;
 }
 
-Result<std::unique_ptr<BasicAuthenticator>> BasicAuthenticator::Create(std::map<std::string, std::string> users,
-                                                                       Clock clock) {
+Result<std::unique_ptr<BasicAuthenticator>> BasicAuthenticator::Create(
+    std::map<std::string, std::string> users, Clock clock) {
   for (const auto& [user, hash] : users) {
     if (!IsBcryptHash(hash)) {
       return Error{"basic_auth_users: the hash for user \"" + user +
@@ -106,7 +106,8 @@ Result<std::unique_ptr<BasicAuthenticator>> BasicAuthenticator::Create(std::map<
     return Error{"basic auth: libcrypt cannot make a bcrypt salt"};
   }
   if (!clock) clock = [] { return std::chrono::steady_clock::now(); };
-  return std::unique_ptr<BasicAuthenticator>(new BasicAuthenticator(std::move(users), setting, std::move(clock)));
+  return std::unique_ptr<BasicAuthenticator>(
+      new BasicAuthenticator(std::move(users), setting, std::move(clock)));
 }
 
 BasicAuthenticator::BasicAuthenticator(std::map<std::string, std::string> users, std::string dummy_hash,
@@ -160,8 +161,8 @@ bool BasicAuthenticator::BcryptMatches(std::string_view password, const std::str
   std::string pw(password);
   bcrypt_runs_.fetch_add(1);
   const char* out = crypt_rn(pw.c_str(), hash.c_str(), data.get(), static_cast<int>(sizeof(crypt_data)));
-  const bool matches = out != nullptr && std::strlen(out) == hash.size() &&
-                       CRYPTO_memcmp(out, hash.data(), hash.size()) == 0;
+  const bool matches =
+      out != nullptr && std::strlen(out) == hash.size() && CRYPTO_memcmp(out, hash.data(), hash.size()) == 0;
   OPENSSL_cleanse(pw.data(), pw.size());
   OPENSSL_cleanse(data.get(), sizeof(crypt_data));
   return matches;
@@ -184,8 +185,9 @@ void BasicAuthenticator::CacheInsert(const Digest& key, std::chrono::steady_cloc
   std::erase_if(cache_, [&](const CacheEntry& e) { return e.expires <= now || e.key == key; });
   if (cache_.size() >= kCacheCapacity) {
     // Full of live entries: forget the one closest to expiry.
-    cache_.erase(std::min_element(cache_.begin(), cache_.end(),
-                                  [](const CacheEntry& a, const CacheEntry& b) { return a.expires < b.expires; }));
+    cache_.erase(std::min_element(cache_.begin(), cache_.end(), [](const CacheEntry& a, const CacheEntry& b) {
+      return a.expires < b.expires;
+    }));
   }
   cache_.push_back({key, now + kCacheTtl});
 }

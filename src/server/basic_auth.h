@@ -59,7 +59,8 @@ class BasicAuthenticator {
   };
 
   BasicAuthenticator(std::map<std::string, std::string> users, std::string dummy_hash, Clock clock);
-  static bool CacheKey(std::string_view user, std::string_view password, const std::string& hash, Digest& key);
+  static bool CacheKey(std::string_view user, std::string_view password, const std::string& hash,
+                       Digest& key);
   bool CacheHit(const Digest& key, std::chrono::steady_clock::time_point now);
   void CacheInsert(const Digest& key, std::chrono::steady_clock::time_point now);
   bool BcryptMatches(std::string_view password, const std::string& hash);

@@ -54,7 +54,8 @@ constexpr char kHtmlType[] = "text/html; charset=utf-8";
 constexpr char kRealm[] = "Basic realm=\"dashscope_exporter\"";
 // The landing page has inline CSS and nothing else; say so to the browser.
 constexpr char kLandingCsp[] =
-    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors "
+    "'none'";
 
 // After refusing a request whose bytes may still be arriving, the rest is
 // read and dropped for a moment before closing: closing with unread data
@@ -90,8 +91,9 @@ enum class CloseReason : size_t {
   kCount,
 };
 constexpr std::array<const char*, static_cast<size_t>(CloseReason::kCount)> kCloseReasonNames = {
-    "bad_request", "body_refused", "cap", "client_closed", "done", "head_timeout",
-    "head_too_large", "idle", "method_refused", "tls_handshake", "write_failed"};
+    "bad_request",  "body_refused",   "cap",  "client_closed",  "done",
+    "head_timeout", "head_too_large", "idle", "method_refused", "tls_handshake",
+    "write_failed"};
 
 enum class AuthRejection : size_t { kBadCredentials, kBusy, kMissing, kCount };
 constexpr std::array<const char*, static_cast<size_t>(AuthRejection::kCount)> kAuthRejectionNames = {
@@ -123,12 +125,10 @@ Status CheckTelemetryPath(const std::string& path) {
   if (!problem) return Status::Ok();
   const std::string quoted = "invalid telemetry path \"" + path + "\": ";
   switch (*problem) {
-    case TelemetryPathProblem::kNoLeadingSlash:
-      return Error{quoted + "must start with /"};
+    case TelemetryPathProblem::kNoLeadingSlash: return Error{quoted + "must start with /"};
     case TelemetryPathProblem::kBadCharacter:
       return Error{quoted + "spaces, control characters, ?, # and % are not allowed"};
-    case TelemetryPathProblem::kBuiltIn:
-      break;
+    case TelemetryPathProblem::kBuiltIn: break;
   }
   return Error{quoted + "it is one of the built-in endpoints /, /healthz, /readyz, /-/healthy, /-/ready"};
 }
@@ -225,9 +225,9 @@ class AuthPool {
   const size_t limit_;
   std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<Job> jobs_;                    // guarded by mu_
-  size_t running_ = 0;                      // guarded by mu_
-  bool stopping_ = false;                   // guarded by mu_
+  std::deque<Job> jobs_;   // guarded by mu_
+  size_t running_ = 0;     // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
   std::vector<std::thread> workers_;
 };
 
@@ -246,9 +246,10 @@ std::string LandingKey(const metrics::StatusView& view) {
     key += a.name;
     key += '\n';
     key += a.base_url + '\n' + a.workspace + '\n' + a.last_error + '\n';
-    key += std::to_string(a.up) + std::to_string(a.ever_succeeded()) +
-           std::to_string(a.data_dropped_as_stale);
-    key += ' ' + std::to_string(a.last_success_unix.value_or(-1)) + ' ' + std::to_string(a.last_poll_unix.value_or(-1));
+    key +=
+        std::to_string(a.up) + std::to_string(a.ever_succeeded()) + std::to_string(a.data_dropped_as_stale);
+    key += ' ' + std::to_string(a.last_success_unix.value_or(-1)) + ' ' +
+           std::to_string(a.last_poll_unix.value_or(-1));
     key += ' ' + std::to_string(a.last_poll_duration_seconds);
     // The deployments are an immutable snapshot: its address names it.
     key += ' ' + std::to_string(reinterpret_cast<uintptr_t>(a.deployments.get())) + '\n';
@@ -300,7 +301,8 @@ class Session;
 
 class ServerCore {
  public:
-  ServerCore(ServerOptions options, MetricsProvider& provider) : options_(std::move(options)), provider_(provider) {}
+  ServerCore(ServerOptions options, MetricsProvider& provider)
+      : options_(std::move(options)), provider_(provider) {}
 
   Status Start();
   void Stop();
@@ -358,7 +360,8 @@ class ServerCore {
   std::unique_ptr<asio::steady_timer> accept_retry_;
   std::unique_ptr<AuthPool> auth_pool_;
   std::atomic<int> port_{0};
-  std::atomic<bool> stopping_{false};  // set once the I/O threads ended: connections going now are not counted
+  std::atomic<bool> stopping_{
+      false};  // set once the I/O threads ended: connections going now are not counted
 
   mutable std::mutex settings_mu_;
   std::shared_ptr<const WebSettings> settings_;  // guarded by settings_mu_
@@ -432,8 +435,8 @@ class Session final : public Connection {
     int status = 200;
     std::string_view content_type = kTextType;
     std::vector<std::pair<std::string_view, std::string>> headers;
-    std::string text;                               // the body, unless pieces are set
-    std::vector<std::string_view> pieces;           // the body, pointing into keep_alive
+    std::string text;                      // the body, unless pieces are set
+    std::vector<std::string_view> pieces;  // the body, pointing into keep_alive
     std::shared_ptr<const void> keep_alive;
     bool close = false;
     bool linger = false;  // request bytes may still be coming
@@ -507,7 +510,8 @@ class Session final : public Connection {
       // A small declared body: read it (bounded by body_limit) and drop it.
       http::async_read(stream_, buffer_, *parser_, [self = Self()](beast::error_code read_ec, size_t) {
         if (read_ec) {
-          self->End(read_ec == beast::error::timeout ? CloseReason::kHeadTimeout : CloseReason::kClientClosed);
+          self->End(read_ec == beast::error::timeout ? CloseReason::kHeadTimeout
+                                                     : CloseReason::kClientClosed);
           return;
         }
         self->Authenticate();
@@ -571,10 +575,11 @@ class Session final : public Connection {
     // Never the header or password; the user name helps find a misconfigured scraper.
     beast::error_code ec;
     const auto remote = Lowest().socket().remote_endpoint(ec);
-    log::Debug("HTTP basic auth rejected", {{"path", path_},
-                                            {"remote_addr", ec ? std::string() : remote.address().to_string()},
-                                            {"user", user_},
-                                            {"reason", why}});
+    log::Debug("HTTP basic auth rejected",
+               {{"path", path_},
+                {"remote_addr", ec ? std::string() : remote.address().to_string()},
+                {"user", user_},
+                {"reason", why}});
   }
 
   void Unauthorized() {
@@ -644,7 +649,8 @@ class Session final : public Connection {
       waiting += a.name;
     }
     r.status = 503;
-    r.text = waiting.empty() ? "not ready\n" : "not ready: no successful poll yet for account(s): " + waiting + "\n";
+    r.text = waiting.empty() ? "not ready\n"
+                             : "not ready: no successful poll yet for account(s): " + waiting + "\n";
   }
 
   void ServeLanding(Reply& r) {
@@ -672,9 +678,11 @@ class Session final : public Connection {
   }
 
   void Send(Reply r) {
-    const bool head_only = parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head;
+    const bool head_only =
+        parser_ && parser_->is_header_done() && parser_->get().method() == http::verb::head;
     if (!r.close) {
-      const bool keep = parser_ && parser_->get().keep_alive() && requests_ + 1 < server_.options_.keep_alive_max_requests;
+      const bool keep =
+          parser_ && parser_->get().keep_alive() && requests_ + 1 < server_.options_.keep_alive_max_requests;
       if (!keep) {
         r.close = true;
         r.close_reason = CloseReason::kDone;
@@ -727,7 +735,8 @@ class Session final : public Connection {
       }
     }
     Lowest().expires_after(server_.options_.write_timeout);
-    asio::async_write(stream_, out_, TransferAllAtOnce{}, [self = Self()](beast::error_code ec, size_t) { self->OnWritten(ec); });
+    asio::async_write(stream_, out_, TransferAllAtOnce{},
+                      [self = Self()](beast::error_code ec, size_t) { self->OnWritten(ec); });
   }
 
   std::shared_ptr<const WebSettings> settings_or_current() {
@@ -805,7 +814,8 @@ std::shared_ptr<const std::string> ServerCore::Landing(Worker& worker, bool gzip
   metrics::StatusView view = provider_.CurrentView();
   view.telemetry_path = options_.telemetry_path;  // the path actually served
   const int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::string key = LandingKey(view);
   if (now != landing.now || key != landing.key) {
     landing.plain = std::make_shared<const std::string>(RenderLandingPage(view, now));
@@ -853,7 +863,8 @@ void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket, Worker& work
   if (&worker == workers_.front().get()) {
     StartSession(worker, std::move(socket));
   } else {
-    asio::post(worker.io, [this, &worker, s = std::move(socket)]() mutable { StartSession(worker, std::move(s)); });
+    asio::post(worker.io,
+               [this, &worker, s = std::move(socket)]() mutable { StartSession(worker, std::move(s)); });
   }
   Accept();
 }
@@ -875,7 +886,8 @@ void ServerCore::StartSession(Worker& worker, tcp::socket socket) {
     session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
         *this, worker, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl_));
   } else {
-    session = std::make_shared<Session<beast::tcp_stream>>(*this, worker, beast::tcp_stream(std::move(socket)));
+    session =
+        std::make_shared<Session<beast::tcp_stream>>(*this, worker, beast::tcp_stream(std::move(socket)));
   }
   session->Start();
 }
@@ -1011,8 +1023,10 @@ Status ServerCore::Reload(std::optional<config::WebConfig> web) {
   }
 
   // The listening socket speaks TLS or it does not.
-  if (want_tls && !tls_) return Error{"web config: turning TLS on needs a restart; the old settings stay in force"};
-  if (!want_tls && tls_) return Error{"web config: turning TLS off needs a restart; the old settings stay in force"};
+  if (want_tls && !tls_)
+    return Error{"web config: turning TLS on needs a restart; the old settings stay in force"};
+  if (!want_tls && tls_)
+    return Error{"web config: turning TLS off needs a restart; the old settings stay in force"};
 
   auto settings = BuildSettings(web);
   if (!settings) return Error{settings.error()};
@@ -1047,7 +1061,8 @@ ConnectionStats ServerCore::Connections() const {
     s.closed.emplace_back(kCloseReasonNames[i], closed_[i].load(std::memory_order_relaxed));
   }
   for (size_t i = 0; i < kAuthRejectionNames.size(); ++i) {
-    s.auth_rejections.emplace_back(kAuthRejectionNames[i], auth_rejections_[i].load(std::memory_order_relaxed));
+    s.auth_rejections.emplace_back(kAuthRejectionNames[i],
+                                   auth_rejections_[i].load(std::memory_order_relaxed));
   }
   return s;
 }

@@ -263,7 +263,9 @@ std::string RenderLandingPage(const metrics::StatusView& view, int64_t now_unix)
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
          "<title>DashScope Exporter</title>\n<style>");
   Append(out, kStyle);
-  Append(out, "</style>\n</head>\n<body>\n<h1>DashScope Exporter</h1>\n<p class=\"meta\">version <span class=\"version\">");
+  Append(out,
+         "</style>\n</head>\n<body>\n<h1>DashScope Exporter</h1>\n<p class=\"meta\">version <span "
+         "class=\"version\">");
   AppendHtmlEscaped(out, view.version);
   Append(out, "</span>, revision <span class=\"revision\">");
   AppendHtmlEscaped(out, view.revision);

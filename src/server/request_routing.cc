@@ -1,10 +1,9 @@
 #include "server/request_routing.h"
 
 #include <algorithm>
-#include <string>
-
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <string>
 
 #include "server/accept_encoding.h"
 #include "server/basic_auth.h"
@@ -88,8 +87,8 @@ HeadOutcome EvaluateRequestHead(std::string_view bytes, std::string_view telemet
   if (!parser.is_header_done()) return out;
   out.complete = true;
   const auto declared = parser.content_length();
-  out.status = BodyRefusalStatus(parser.chunked(),
-                                 declared ? std::optional<uint64_t>(*declared) : std::nullopt);
+  out.status =
+      BodyRefusalStatus(parser.chunked(), declared ? std::optional<uint64_t>(*declared) : std::nullopt);
   const auto& req = parser.get();
   const auto target = req.target();
   out.route = ClassifyPath(TargetPath(std::string_view(target.data(), target.size())), telemetry_path);
@@ -103,7 +102,8 @@ HeadOutcome EvaluateRequestHead(std::string_view bytes, std::string_view telemet
   }
   out.gzip = AcceptsGzip(accept);
   if (const auto auth = req.find(http::field::authorization); auth != req.end()) {
-    out.basic_credentials = ParseBasicAuthorization(std::string_view(auth->value().data(), auth->value().size())).has_value();
+    out.basic_credentials =
+        ParseBasicAuthorization(std::string_view(auth->value().data(), auth->value().size())).has_value();
   }
   return out;
 }

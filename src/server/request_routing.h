@@ -42,7 +42,8 @@ std::optional<TelemetryPathProblem> FindTelemetryPathProblem(std::string_view pa
 // The status that refuses a request's body before any of it is read, or 0
 // when the body is absent or small enough to read and drop: a chunked body
 // has no length to check (411), a declared length over `limit` is too big (413).
-int BodyRefusalStatus(bool chunked, std::optional<uint64_t> content_length, size_t limit = kMaxRequestBodyBytes);
+int BodyRefusalStatus(bool chunked, std::optional<uint64_t> content_length,
+                      size_t limit = kMaxRequestBodyBytes);
 
 // What the server decides from a request head alone, parsed as a session
 // parses it (Beast's parser with the limits above). For the fuzzer and tests.
@@ -52,9 +53,9 @@ struct HeadOutcome {
   // 413, 431) before any handler runs.
   int status = 0;
   Route route = Route::kOther;
-  bool head_method = false;   // HEAD: no body in the answer
-  bool get_or_head = false;   // else 405 once routed
-  bool gzip = false;          // Accept-Encoding allows gzip
+  bool head_method = false;        // HEAD: no body in the answer
+  bool get_or_head = false;        // else 405 once routed
+  bool gzip = false;               // Accept-Encoding allows gzip
   bool basic_credentials = false;  // an Authorization header that parses as Basic
 };
 HeadOutcome EvaluateRequestHead(std::string_view bytes, std::string_view telemetry_path);

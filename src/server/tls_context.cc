@@ -1,7 +1,5 @@
 #include "server/tls_context.h"
 
-#include "common/text.h"
-
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -10,6 +8,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "common/text.h"
 
 namespace dse::server::detail {
 namespace {
@@ -168,7 +168,8 @@ Result<std::shared_ptr<const TlsMaterial>> TlsMaterial::Load(const config::TlsSe
     if (!bio) return Error{bio.error()};
     m->client_ca_ = X509_STORE_new();
     if (m->client_ca_ == nullptr || X509_STORE_load_file(m->client_ca_, config.client_ca_file.c_str()) != 1) {
-      return Error{"TLS: cannot load client CA file " + Quote(config.client_ca_file) + ": " + TakeOpenSslError()};
+      return Error{"TLS: cannot load client CA file " + Quote(config.client_ca_file) + ": " +
+                   TakeOpenSslError()};
     }
     m->client_ca_names_ = SSL_load_client_CA_file(config.client_ca_file.c_str());
     if (m->client_ca_names_ == nullptr) {
@@ -206,8 +207,8 @@ bool TlsContext::Configure(SSL_CTX& ctx) {
   // No resumption: a resumed session skips the certificate checks, so it
   // would outlive a reload that removed the client's CA; scrapers keep their
   // connection open instead.
-  SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                SSL_OP_NO_TICKET);
+  SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_TICKET);
   SSL_CTX_set_session_cache_mode(&ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_num_tickets(&ctx, 0);
   SSL_CTX_set_client_hello_cb(&ctx, &TlsContext::OnClientHello, this);

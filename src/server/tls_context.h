@@ -33,10 +33,10 @@ class TlsMaterial {
   TlsMaterial() = default;
 
   X509* cert_ = nullptr;
-  STACK_OF(X509)* chain_ = nullptr;  // intermediates after the leaf, may be empty
+  STACK_OF(X509) * chain_ = nullptr;  // intermediates after the leaf, may be empty
   EVP_PKEY* key_ = nullptr;
-  X509_STORE* client_ca_ = nullptr;                // null: no client certificates
-  STACK_OF(X509_NAME)* client_ca_names_ = nullptr;  // sent in CertificateRequest
+  X509_STORE* client_ca_ = nullptr;                  // null: no client certificates
+  STACK_OF(X509_NAME) * client_ca_names_ = nullptr;  // sent in CertificateRequest
   int min_version_ = TLS1_2_VERSION;
   int max_version_ = TLS1_3_VERSION;
   std::string cipher_list_;  // OpenSSL names, ':'-joined; empty: defaults

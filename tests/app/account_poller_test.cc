@@ -88,8 +88,10 @@ dashscope::RequestOutcome WithStatus(std::string status, std::optional<int64_t> 
   return o;
 }
 
-constexpr char kChanged[] = R"(dashscope_deployment_status_changed_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} )";
-constexpr char kChanges[] = R"(dashscope_deployment_status_changes_total{account="a",workspace_id="",deployed_model="m1"} )";
+constexpr char kChanged[] =
+    R"(dashscope_deployment_status_changed_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} )";
+constexpr char kChanges[] =
+    R"(dashscope_deployment_status_changes_total{account="a",workspace_id="",deployed_model="m1"} )";
 
 TEST_F(PollerTest, StatusChangesAreFollowedAcrossPollsAndFailedPolls) {
   Make();
@@ -102,7 +104,8 @@ TEST_F(PollerTest, StatusChangesAreFollowedAcrossPollsAndFailedPolls) {
   ASSERT_TRUE(poller->PollOnce().ok);
   EXPECT_TRUE(Has(std::string(kChanged) + "1800000060"));  // seen changing at this poll
   EXPECT_TRUE(Has(std::string(kChanges) + "1"));
-  EXPECT_TRUE(Has(R"(dashscope_deployment_unexpected_status_info{account="a",workspace_id="",deployed_model="m1",raw_status="DEPLOYING"} 1)"));
+  EXPECT_TRUE(Has(
+      R"(dashscope_deployment_unexpected_status_info{account="a",workspace_id="",deployed_model="m1",raw_status="DEPLOYING"} 1)"));
   clock.Advance(60s);
   fetcher->serve = [](int64_t, int) { return Bad("InternalError"); };
   EXPECT_FALSE(poller->PollOnce().ok);
@@ -123,7 +126,8 @@ TEST_F(PollerTest, ApiTimeZoneAppliesToTheApisTimes) {
   // 08:00 later than the poll in UTC, but the same instant in +08:00.
   fetcher->serve = [](int64_t, int) { return WithStatus("RUNNING", 1'800'000'000 + 8 * 3600 - 100); };
   ASSERT_TRUE(poller->PollOnce().ok);
-  EXPECT_TRUE(Has(R"(dashscope_deployment_modified_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} 1799999900)"));
+  EXPECT_TRUE(Has(
+      R"(dashscope_deployment_modified_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} 1799999900)"));
   EXPECT_TRUE(Has(std::string(kChanged) + "1799999900"));
 }
 
@@ -131,7 +135,8 @@ TEST_F(PollerTest, AFutureGmtModifiedIsTakenAsNowForTheStatusChange) {
   Make();  // the same time read as UTC lies in the future: taken as the poll's time
   fetcher->serve = [](int64_t, int) { return WithStatus("RUNNING", 1'800'000'000 + 8 * 3600 - 100); };
   ASSERT_TRUE(poller->PollOnce().ok);
-  EXPECT_TRUE(Has(R"(dashscope_deployment_modified_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} 1800028700)"));
+  EXPECT_TRUE(Has(
+      R"(dashscope_deployment_modified_timestamp_seconds{account="a",workspace_id="",deployed_model="m1"} 1800028700)"));
   EXPECT_TRUE(Has(std::string(kChanged) + "1800000000"));
 }
 

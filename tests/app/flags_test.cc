@@ -19,9 +19,9 @@ TEST(ParseFlags, DefaultsFromTheContract) {
 }
 
 TEST(ParseFlags, BothValueForms) {
-  auto f = ParseFlags({"--config.file=a.yml", "--web.listen-address", "127.0.0.1:1", "--once",
-                       "--log.level", "debug", "--log.format=json", "--web.telemetry-path=/m",
-                       "--web.config.file", "web.yml"});
+  auto f =
+      ParseFlags({"--config.file=a.yml", "--web.listen-address", "127.0.0.1:1", "--once", "--log.level",
+                  "debug", "--log.format=json", "--web.telemetry-path=/m", "--web.config.file", "web.yml"});
   ASSERT_TRUE(f.ok()) << f.error();
   EXPECT_EQ(f->config_file, "a.yml");
   EXPECT_EQ(f->listen_address, "127.0.0.1:1");
@@ -46,8 +46,9 @@ TEST(ParseFlags, ErrorsNameTheFlag) {
   // The same check as the server's: its aliases and what a request line cannot carry.
   EXPECT_EQ(ParseFlags({"--web.telemetry-path=/-/ready"}).error(),
             "--web.telemetry-path: \"/-/ready\" is taken by another endpoint");
-  EXPECT_EQ(ParseFlags({"--web.telemetry-path=/me trics"}).error(),
-            "--web.telemetry-path: spaces, control characters, ?, # and % are not allowed, got \"/me trics\"");
+  EXPECT_EQ(
+      ParseFlags({"--web.telemetry-path=/me trics"}).error(),
+      "--web.telemetry-path: spaces, control characters, ?, # and % are not allowed, got \"/me trics\"");
   EXPECT_EQ(ParseFlags({"--web.listen-address=9864"}).error(),
             "--web.listen-address: want [host]:port, got \"9864\"");
   EXPECT_EQ(ParseFlags({"--once=maybe"}).error(), "--once: want true or false, got \"maybe\"");
@@ -56,9 +57,9 @@ TEST(ParseFlags, ErrorsNameTheFlag) {
 
 TEST(UsageText, ListsEveryContractFlag) {
   const std::string usage = UsageText();
-  for (const char* flag : {"--config.file", "--web.listen-address", "--web.telemetry-path",
-                           "--web.config.file", "--log.level", "--log.format", "--once",
-                           "--check-config", "--version", "--help"}) {
+  for (const char* flag :
+       {"--config.file", "--web.listen-address", "--web.telemetry-path", "--web.config.file", "--log.level",
+        "--log.format", "--once", "--check-config", "--version", "--help"}) {
     EXPECT_NE(usage.find(flag), std::string::npos) << flag;
   }
 }

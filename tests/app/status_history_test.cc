@@ -17,15 +17,16 @@ dashscope::Deployment D(std::string id, std::optional<std::string> status,
 }
 
 // What the poller keeps between polls: the last good data.
-std::shared_ptr<const metrics::DeploymentData> Poll(const std::shared_ptr<const metrics::DeploymentData>& previous,
-                                                    std::vector<dashscope::Deployment> listed, int64_t now) {
+std::shared_ptr<const metrics::DeploymentData> Poll(
+    const std::shared_ptr<const metrics::DeploymentData>& previous, std::vector<dashscope::Deployment> listed,
+    int64_t now) {
   auto since = FollowStatuses(previous.get(), listed, now);
   return metrics::BuildDeploymentData("a", std::move(listed), std::move(since));
 }
 
 TEST(FollowStatuses, FirstSeenAtGmtModifiedNeverAfterThePoll) {
-  const auto data = Poll(nullptr,
-                         {D("old", "RUNNING", 1000), D("future", "RUNNING", 9000), D("no_time", "RUNNING")}, 5000);
+  const auto data =
+      Poll(nullptr, {D("old", "RUNNING", 1000), D("future", "RUNNING", 9000), D("no_time", "RUNNING")}, 5000);
   EXPECT_EQ(data->status_since, (std::vector<StatusSince>{{1000, 0}, {5000, 0}, {5000, 0}}));
 }
 
@@ -71,7 +72,8 @@ TEST(FollowStatuses, OrderOfTheListDoesNotMatter) {
 
 TEST(FollowStatuses, DataWithoutHistoryStartsOne) {
   const auto plain = metrics::BuildDeploymentData("a", {D("a", "PENDING", 100)});
-  EXPECT_EQ(FollowStatuses(plain.get(), {D("a", "RUNNING", 100)}, 1000), (std::vector<StatusSince>{{100, 0}}));
+  EXPECT_EQ(FollowStatuses(plain.get(), {D("a", "RUNNING", 100)}, 1000),
+            (std::vector<StatusSince>{{100, 0}}));
 }
 
 }  // namespace

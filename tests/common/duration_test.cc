@@ -17,7 +17,8 @@ TEST(ParseDuration, AcceptsPrometheusUnits) {
 }
 
 TEST(ParseDuration, RejectsWithSyntaxHint) {
-  for (const char* bad : {"", "10", "s", "1.5s", "-1s", "1s1m", "1m1m", "1sec", " 1s", "99999999999999999999y"}) {
+  for (const char* bad :
+       {"", "10", "s", "1.5s", "-1s", "1s1m", "1m1m", "1sec", " 1s", "99999999999999999999y"}) {
     auto r = ParseDuration(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error(), std::string("invalid duration \"") + bad +

@@ -18,9 +18,9 @@ const std::string kFffd(kReplacementChar);
 TEST(Utf8Length, CountsCodePoints) {
   EXPECT_EQ(Utf8Length(""), 0u);
   EXPECT_EQ(Utf8Length("abc"), 3u);
-  EXPECT_EQ(Utf8Length("\xC3\xA9t\xC3\xA9"), 3u);               // été
-  EXPECT_EQ(Utf8Length("\xE5\x8C\x97\xE4\xBA\xAC"), 2u);         // 北京
-  EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80"), 1u);                 // U+1F600
+  EXPECT_EQ(Utf8Length("\xC3\xA9t\xC3\xA9"), 3u);         // été
+  EXPECT_EQ(Utf8Length("\xE5\x8C\x97\xE4\xBA\xAC"), 2u);  // 北京
+  EXPECT_EQ(Utf8Length("\xF0\x9F\x98\x80"), 1u);          // U+1F600
 }
 
 TEST(Utf8Length, RefusesIllFormedInput) {
@@ -42,7 +42,10 @@ TEST(AssignValidUtf8, KeepsValidTextAndReportsNoRepair) {
 // truncated three-byte sequence is one replacement, not two.
 TEST(AssignValidUtf8, ReplacesEachMaximalSubpartOnce) {
   std::string out;
-  EXPECT_TRUE(AssignValidUtf8("a\xE5\x8C" "b", out));
+  EXPECT_TRUE(
+      AssignValidUtf8("a\xE5\x8C"
+                      "b",
+                      out));
   EXPECT_EQ(out, "a" + kFffd + "b");
   EXPECT_EQ(Repaired("\xFF\xFE"), kFffd + kFffd);
   EXPECT_EQ(Repaired("\xED\xA0\x80"), kFffd + kFffd + kFffd);  // E D is a lead, A0 is out of its range
@@ -50,7 +53,9 @@ TEST(AssignValidUtf8, ReplacesEachMaximalSubpartOnce) {
 }
 
 TEST(CutAtUtf8Boundary, NeverEndsInsideASequence) {
-  const std::string_view text = "ab\xE5\x8C\x97" "cd";  // a b 北 c d
+  const std::string_view text =
+      "ab\xE5\x8C\x97"
+      "cd";  // a b 北 c d
   EXPECT_EQ(CutAtUtf8Boundary(text, 100), text);
   EXPECT_EQ(CutAtUtf8Boundary(text, 2), "ab");
   EXPECT_EQ(CutAtUtf8Boundary(text, 3), "ab");

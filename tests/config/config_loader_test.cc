@@ -575,20 +575,26 @@ TEST(ConfigLoaderErrorTest, WorkspaceNotAString) {
 
 TEST(ConfigLoaderTest, ApiTimeZone) {
   EXPECT_EQ(Load(kOneAccount).accounts.at(0).api_time_zone_seconds, 0);  // UTC unless set
-  EXPECT_EQ(Load("accounts:\n  - name: a\n    api_time_zone: \"+08:00\"\n").accounts.at(0).api_time_zone_seconds,
-            8 * 3600);
+  EXPECT_EQ(
+      Load("accounts:\n  - name: a\n    api_time_zone: \"+08:00\"\n").accounts.at(0).api_time_zone_seconds,
+      8 * 3600);
   EXPECT_EQ(Load("accounts:\n  - name: a\n    api_time_zone: -05:30\n").accounts.at(0).api_time_zone_seconds,
             -(5 * 3600 + 30 * 60));
-  EXPECT_EQ(Load("accounts:\n  - name: a\n    api_time_zone: \"+14:00\"\n").accounts.at(0).api_time_zone_seconds,
-            14 * 3600);
-  EXPECT_EQ(Load("accounts:\n  - name: a\n    api_time_zone: \"-00:00\"\n").accounts.at(0).api_time_zone_seconds, 0);
+  EXPECT_EQ(
+      Load("accounts:\n  - name: a\n    api_time_zone: \"+14:00\"\n").accounts.at(0).api_time_zone_seconds,
+      14 * 3600);
+  EXPECT_EQ(
+      Load("accounts:\n  - name: a\n    api_time_zone: \"-00:00\"\n").accounts.at(0).api_time_zone_seconds,
+      0);
 }
 
 TEST(ConfigLoaderErrorTest, ApiTimeZoneNotAnOffset) {
-  for (const char* bad : {"UTC", "+8", "+0800", "+08:60", "+14:30", "-12:01", "08:00", "+08:00 ", "Asia/Shanghai"}) {
+  for (const char* bad :
+       {"UTC", "+8", "+0800", "+08:60", "+14:30", "-12:01", "08:00", "+08:00 ", "Asia/Shanghai"}) {
     EXPECT_EQ(ErrorOf(std::string("accounts:\n  - name: a\n    api_time_zone: \"") + bad + "\"\n"),
-              std::string("cfg.yml:3:20: accounts[0].api_time_zone: want a UTC offset from -12:00 to +14:00 such as "
-                          "\"+08:00\", got \"") +
+              std::string(
+                  "cfg.yml:3:20: accounts[0].api_time_zone: want a UTC offset from -12:00 to +14:00 such as "
+                  "\"+08:00\", got \"") +
                   bad + "\"")
         << bad;
   }
@@ -719,9 +725,10 @@ TEST(ConfigLoaderTransportTest, DefaultsWhenAbsent) {
 TEST(ConfigLoaderTransportTest, ReadsProxyUrlAndTlsConfig) {
   TempDir dir;
   const std::string ca = dir.Write("ca.pem", kPem);
-  const Config c = Load("accounts:\n  - name: a\n    proxy_url: http://user:p%40ss@proxy.internal:3128\n"
-                        "    tls_config:\n      ca_file: " + ca +
-                        "\n      server_name: dashscope.aliyuncs.com\n      insecure_skip_verify: true\n");
+  const Config c = Load(
+      "accounts:\n  - name: a\n    proxy_url: http://user:p%40ss@proxy.internal:3128\n"
+      "    tls_config:\n      ca_file: " +
+      ca + "\n      server_name: dashscope.aliyuncs.com\n      insecure_skip_verify: true\n");
   EXPECT_EQ(c.accounts[0].proxy_url, "http://user:p%40ss@proxy.internal:3128");
   EXPECT_EQ(c.accounts[0].tls.ca_file, ca);
   EXPECT_EQ(c.accounts[0].tls.server_name, "dashscope.aliyuncs.com");
@@ -736,7 +743,8 @@ TEST(ConfigLoaderTransportTest, EmptyProxyUrlMeansDirect) {
 TEST(ConfigLoaderTransportTest, RelativeCaFileIsResolvedAgainstTheConfigDirectory) {
   TempDir dir;
   dir.Write("ca.pem", kPem);
-  const std::string cfg = dir.Write("cfg.yml", "accounts:\n  - name: a\n    tls_config:\n      ca_file: ca.pem\n");
+  const std::string cfg =
+      dir.Write("cfg.yml", "accounts:\n  - name: a\n    tls_config:\n      ca_file: ca.pem\n");
   Result<Config> r = LoadConfigFile(cfg, KeyEnv());
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(r->accounts[0].tls.ca_file, dir.path() + "/ca.pem");
@@ -771,7 +779,9 @@ TEST(ConfigLoaderTransportTest, ProxyUrlNeedsHttpsBaseUrl) {
             "request would show the API key to the proxy");
   // "no proxy" is fine with any scheme.
   EXPECT_EQ(Load("accounts:\n  - name: a\n    base_url: http://127.0.0.1:8080\n    proxy_url: \"\"\n")
-                .accounts[0].proxy_url, "");
+                .accounts[0]
+                .proxy_url,
+            "");
 }
 
 TEST(ConfigLoaderTransportTest, TlsConfigErrors) {
@@ -780,8 +790,9 @@ TEST(ConfigLoaderTransportTest, TlsConfigErrors) {
   EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    tls_config:\n      verify: true\n"),
             "cfg.yml:4:7: accounts[0].tls_config.verify: unknown key; allowed: ca_file, server_name, "
             "insecure_skip_verify");
-  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    tls_config:\n      insecure_skip_verify: yes please\n"),
-            "cfg.yml:4:29: accounts[0].tls_config.insecure_skip_verify: want true or false, got \"yes please\"");
+  EXPECT_EQ(
+      ErrorOf("accounts:\n  - name: a\n    tls_config:\n      insecure_skip_verify: yes please\n"),
+      "cfg.yml:4:29: accounts[0].tls_config.insecure_skip_verify: want true or false, got \"yes please\"");
   EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    tls_config:\n      ca_file: " + dir.path() + "/none.pem\n"),
             "cfg.yml:4:16: accounts[0].tls_config.ca_file: cannot read " + dir.path() +
                 "/none.pem: No such file or directory");

@@ -167,10 +167,11 @@ TEST_F(WebConfigTest, UnknownTopLevelKey) {
 }
 
 TEST_F(WebConfigTest, UnknownTlsKey) {
-  EXPECT_EQ(ErrorOf("tls_server_config:\n  cert_file: cert.pem\n  prefer_server_cipher_suites: true\n"),
-            "DIR/web.yml:3:3: tls_server_config.prefer_server_cipher_suites: unknown key; allowed: cert_file, "
-            "key_file, client_ca_file, client_auth_type, min_version, max_version, cipher_suites, "
-            "curve_preferences");
+  EXPECT_EQ(
+      ErrorOf("tls_server_config:\n  cert_file: cert.pem\n  prefer_server_cipher_suites: true\n"),
+      "DIR/web.yml:3:3: tls_server_config.prefer_server_cipher_suites: unknown key; allowed: cert_file, "
+      "key_file, client_ca_file, client_auth_type, min_version, max_version, cipher_suites, "
+      "curve_preferences");
 }
 
 constexpr char kTlsHead[] = "tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n";
@@ -203,10 +204,11 @@ TEST_F(WebConfigTest, TlsVersionDefaultsAndRange) {
 }
 
 TEST_F(WebConfigTest, BadCipherSuitesAndCurves) {
-  EXPECT_THAT(ErrorOf(std::string(kTlsHead) + "  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n"),
-              ::testing::StartsWith("DIR/web.yml:4:19: tls_server_config.cipher_suites[0]: unknown or insecure "
-                                    "cipher suite \"TLS_RSA_WITH_RC4_128_SHA\"; known: "
-                                    "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "));
+  EXPECT_THAT(
+      ErrorOf(std::string(kTlsHead) + "  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n"),
+      ::testing::StartsWith("DIR/web.yml:4:19: tls_server_config.cipher_suites[0]: unknown or insecure "
+                            "cipher suite \"TLS_RSA_WITH_RC4_128_SHA\"; known: "
+                            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "));
   EXPECT_EQ(ErrorOf(std::string(kTlsHead) + "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n"),
             "DIR/web.yml:4:19: tls_server_config.cipher_suites[0]: \"TLS_AES_128_GCM_SHA256\" is a TLS 1.3 "
             "suite; TLS 1.3 suites are not configurable");
@@ -215,9 +217,10 @@ TEST_F(WebConfigTest, BadCipherSuitesAndCurves) {
             "CurveP384, CurveP521, got \"P-256\"");
   EXPECT_EQ(ErrorOf(std::string(kTlsHead) + "  curve_preferences: [X25519, X25519]\n"),
             "DIR/web.yml:4:31: tls_server_config.curve_preferences[1]: \"X25519\" is listed twice");
-  EXPECT_EQ(ErrorOf(std::string(kTlsHead) + "  cipher_suites: nope\n"),
-            "DIR/web.yml:4:18: tls_server_config.cipher_suites: want a list of TLS 1.2 cipher suite names, got "
-            "\"nope\"");
+  EXPECT_EQ(
+      ErrorOf(std::string(kTlsHead) + "  cipher_suites: nope\n"),
+      "DIR/web.yml:4:18: tls_server_config.cipher_suites: want a list of TLS 1.2 cipher suite names, got "
+      "\"nope\"");
 }
 
 TEST_F(WebConfigTest, DuplicateKey) {

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,8 +18,9 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(ErrorCodeFor, UsesDashScopeCodeElseHttpStatus) {
-  EXPECT_EQ(ErrorCodeFor(401, R"({"request_id":"r","code":"InvalidApiKey","message":"Invalid API-key provided."})"),
-            "InvalidApiKey");
+  EXPECT_EQ(
+      ErrorCodeFor(401, R"({"request_id":"r","code":"InvalidApiKey","message":"Invalid API-key provided."})"),
+      "InvalidApiKey");
   EXPECT_EQ(ErrorCodeFor(429, R"({"code":"Throttling.RateQuota"})"), "Throttling.RateQuota");
   EXPECT_EQ(ErrorCodeFor(502, "<html><body>Bad Gateway</body></html>"), "http_502");
   EXPECT_EQ(ErrorCodeFor(500, R"({"code":""})"), "http_500");
@@ -213,8 +213,9 @@ TEST_F(ApiClientTest, KeyNeverInErrorMessages) {
   handler_ = [](const httplib::Request& req, httplib::Response& res) {
     res.status = 401;
     // A hostile or buggy server echoing the header back.
-    res.set_content(R"({"code":"InvalidApiKey","message":"bad key )" + req.get_header_value("Authorization") + "\"}",
-                    "application/json");
+    res.set_content(
+        R"({"code":"InvalidApiKey","message":"bad key )" + req.get_header_value("Authorization") + "\"}",
+        "application/json");
   };
   auto out = Fetcher()->FetchPage(1, 200, 2s);
   EXPECT_EQ(out.error_code, "InvalidApiKey");
@@ -234,7 +235,9 @@ TEST_F(ApiClientTest, ChangedKeyFileIsReadBeforeThePoll) {
   const std::string file = std::string(dir) + "/key";
   WriteText(file, "sk-test-SECRET\n");
   account_.api_key_file = file;
-  handler_ = [](const httplib::Request&, httplib::Response& res) { res.set_content(kOkPage, "application/json"); };
+  handler_ = [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kOkPage, "application/json");
+  };
   auto fetcher = Fetcher();
   fetcher->BeforePoll();
   ASSERT_TRUE(fetcher->FetchPage(1, 50, 2s).ok);
@@ -281,9 +284,10 @@ TEST_F(ApiClientTest, HttpBaseUrlThroughAProxyIsRefused) {
   auto out = MakeHttpPageFetcher(account_, o)->FetchPage(1, 50, 2s);
   EXPECT_FALSE(out.ok);
   EXPECT_EQ(out.error_code, "connection");
-  EXPECT_EQ(out.error_message,
-            "not sent: base_url is http:// and HTTP_PROXY applies to it; the proxy would see the API key. Use an "
-            "https:// base_url, or list the host in NO_PROXY");
+  EXPECT_EQ(
+      out.error_message,
+      "not sent: base_url is http:// and HTTP_PROXY applies to it; the proxy would see the API key. Use an "
+      "https:// base_url, or list the host in NO_PROXY");
   EXPECT_EQ(hits, 0);
   // NO_PROXY naming the host lifts the refusal.
   o.no_proxy = "127.0.0.1";

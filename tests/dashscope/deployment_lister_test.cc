@@ -51,13 +51,16 @@ struct ListerTest : ::testing::Test {
   RealClock clock;
   StopSignal stop;
   std::vector<std::string> observed_codes;
-  ListOptions options{.page_size = 2, .max_retries = 2, .retry_base_delay = Duration(1),
-                      .request_timeout = Duration(1000), .account = "a"};
+  ListOptions options{.page_size = 2,
+                      .max_retries = 2,
+                      .retry_base_delay = Duration(1),
+                      .request_timeout = Duration(1000),
+                      .account = "a"};
 
   PollResult List() {
-    DeploymentLister lister(fetcher, options, clock, stop, [this](const RequestOutcome& o) {
-      observed_codes.push_back(o.ok ? "ok" : o.error_code);
-    }, 42);
+    DeploymentLister lister(
+        fetcher, options, clock, stop,
+        [this](const RequestOutcome& o) { observed_codes.push_back(o.ok ? "ok" : o.error_code); }, 42);
     return lister.ListAll(clock.SteadyNow() + 10s);
   }
 };

@@ -3,9 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <limits>
-
 #include <fstream>
+#include <limits>
 #include <random>
 #include <set>
 #include <sstream>
@@ -155,17 +154,18 @@ TEST(ParseDeploymentPage, WrongTypesAreLeftOutAndNamed) {
   EXPECT_EQ(page.page_no, std::nullopt);
   EXPECT_EQ(page.page_size, std::nullopt);
   EXPECT_EQ(page.total, 3);
-  EXPECT_THAT(page.problems, ElementsAre("field output.page_no: expected an integer, got string",
-                                         "field output.page_size: expected an integer, got float",
-                                         // deployed_model comes after these fields, yet names them.
-                                         "deployment \"emo-1\": field status: expected a string, got number",
-                                         "deployment \"emo-1\": field name: expected a string, got object",
-                                         "deployment \"emo-1\": field model_name: expected a string, got array",
-                                         "deployment \"emo-1\": field plan: expected a string, got boolean",
-                                         "deployment \"emo-1\": field gmt_create: invalid time \"2025-02-30T10:00:00\"",
-                                         "deployment \"emo-1\": field gmt_modified: expected a string, got number",
-                                         "deployment #1: expected an object, got string",
-                                         "deployment \"emo-3\": field capacity: expected a number, got string"));
+  EXPECT_THAT(page.problems,
+              ElementsAre("field output.page_no: expected an integer, got string",
+                          "field output.page_size: expected an integer, got float",
+                          // deployed_model comes after these fields, yet names them.
+                          "deployment \"emo-1\": field status: expected a string, got number",
+                          "deployment \"emo-1\": field name: expected a string, got object",
+                          "deployment \"emo-1\": field model_name: expected a string, got array",
+                          "deployment \"emo-1\": field plan: expected a string, got boolean",
+                          "deployment \"emo-1\": field gmt_create: invalid time \"2025-02-30T10:00:00\"",
+                          "deployment \"emo-1\": field gmt_modified: expected a string, got number",
+                          "deployment #1: expected an object, got string",
+                          "deployment \"emo-3\": field capacity: expected a number, got string"));
   ASSERT_EQ(page.deployments.size(), 2u);
 
   const Deployment& a = page.deployments[0];
@@ -289,10 +289,12 @@ TEST(ParseDeploymentPage, TruncatedBody) {
 TEST(ParseDeploymentPage, ParseErrorsCarryOffsetAndRapidJsonText) {
   EXPECT_EQ(ParseError(""), "invalid_response: JSON parse error at offset 0: The document is empty.");
   EXPECT_EQ(ParseError("   \n"), "invalid_response: JSON parse error at offset 4: The document is empty.");
-  EXPECT_EQ(ParseError(R"({"output":{"deployments":[]} "x":1})"),
-            "invalid_response: JSON parse error at offset 29: Missing a comma or '}' after an object member.");
+  EXPECT_EQ(
+      ParseError(R"({"output":{"deployments":[]} "x":1})"),
+      "invalid_response: JSON parse error at offset 29: Missing a comma or '}' after an object member.");
   EXPECT_EQ(ParseError(R"({"output":{"deployments":[]}} {})"),
-            "invalid_response: JSON parse error at offset 30: The document root must not be followed by other values.");
+            "invalid_response: JSON parse error at offset 30: The document root must not be followed by "
+            "other values.");
   EXPECT_EQ(ParseError(R"({"output":{"deployments":[{"capacity":1e400}]}})"),
             "invalid_response: JSON parse error at offset 38: Number too big to be stored in double.");
   EXPECT_EQ(ParseError(R"({"output":{"deployments":[NaN]}})"),
@@ -300,12 +302,14 @@ TEST(ParseDeploymentPage, ParseErrorsCarryOffsetAndRapidJsonText) {
   // A raw NUL ends the reader's input; what follows it must not be ignored.
   using namespace std::string_literals;
   EXPECT_EQ(ParseError("{\"output\":{\"deployments\":[]}}\0{\"x\":1}"s),
-            "invalid_response: JSON parse error at offset 29: The document root must not be followed by other values.");
+            "invalid_response: JSON parse error at offset 29: The document root must not be followed by "
+            "other values.");
 }
 
 TEST(ParseDeploymentPage, TopLevelMustBeAnObject) {
   EXPECT_EQ(ParseError("[]"), "invalid_response: expected a JSON object at the top level, got array");
-  EXPECT_EQ(ParseError(R"("output")"), "invalid_response: expected a JSON object at the top level, got string");
+  EXPECT_EQ(ParseError(R"("output")"),
+            "invalid_response: expected a JSON object at the top level, got string");
   EXPECT_EQ(ParseError("42"), "invalid_response: expected a JSON object at the top level, got number");
   EXPECT_EQ(ParseError("null"), "invalid_response: expected a JSON object at the top level, got null");
   EXPECT_EQ(ParseError("true"), "invalid_response: expected a JSON object at the top level, got boolean");
@@ -315,7 +319,8 @@ TEST(ParseDeploymentPage, MissingDeploymentsArrayNamesWhatIsMissing) {
   EXPECT_EQ(ParseError("{}"), "invalid_response: no \"output\" or \"data\" object at the top level");
   EXPECT_EQ(ParseError(R"({"output":"ok","data":[1]})"),
             "invalid_response: no \"output\" or \"data\" object at the top level");
-  EXPECT_EQ(ParseError(R"({"output":{"total":3}})"), "invalid_response: no \"deployments\" array in \"output\"");
+  EXPECT_EQ(ParseError(R"({"output":{"total":3}})"),
+            "invalid_response: no \"deployments\" array in \"output\"");
   EXPECT_EQ(ParseError(R"({"data":{"deployments":{}}})"),
             "invalid_response: no \"deployments\" array in \"data\" (got object)");
   EXPECT_EQ(ParseError(R"({"output":{"deployments":"none"},"data":{}})"),
@@ -327,12 +332,12 @@ TEST(ParseDeploymentPage, MissingDeploymentsArrayNamesWhatIsMissing) {
 
 TEST(ParseDeploymentPage, NumbersReadExactlyAndSafely) {
   // Inputs that crash or misparse RapidJSON 1.1.0's full-precision path.
-  DeploymentPage page = MustParse(
-      R"({"output":{"deployments":[)"
-      R"({"deployed_model":"a","capacity":128.74836467836484838364836483643636483648e-336},)"
-      R"({"deployed_model":"b","capacity":0e100},)"
-      R"({"deployed_model":"c","capacity":184467440737095516155},)"
-      R"({"deployed_model":"d","capacity":0.1,"ready_capacity":-3,"tpm_limit":2500000}]}})");
+  DeploymentPage page =
+      MustParse(R"({"output":{"deployments":[)"
+                R"({"deployed_model":"a","capacity":128.74836467836484838364836483643636483648e-336},)"
+                R"({"deployed_model":"b","capacity":0e100},)"
+                R"({"deployed_model":"c","capacity":184467440737095516155},)"
+                R"({"deployed_model":"d","capacity":0.1,"ready_capacity":-3,"tpm_limit":2500000}]}})");
   ASSERT_EQ(page.deployments.size(), 4u);
   EXPECT_EQ(page.deployments[0].capacity, 0.0);
   EXPECT_EQ(page.deployments[1].capacity, 0.0);
@@ -341,8 +346,8 @@ TEST(ParseDeploymentPage, NumbersReadExactlyAndSafely) {
   EXPECT_EQ(page.deployments[3].ready_capacity, -3.0);
   EXPECT_EQ(page.deployments[3].tpm_limit, 2500000.0);
   // Beyond a double's range the reader refuses the page as a whole.
-  EXPECT_EQ(ParseError(R"({"output":{"deployments":[{"deployed_model":"e","capacity":1e400}]}})").rfind(
-                "invalid_response: JSON parse error", 0),
+  EXPECT_EQ(ParseError(R"({"output":{"deployments":[{"deployed_model":"e","capacity":1e400}]}})")
+                .rfind("invalid_response: JSON parse error", 0),
             0u);
 }
 
@@ -355,8 +360,9 @@ TEST(ParseDeploymentPage, AccountWithoutDeploymentsIsAnEmptyPage) {
 
 TEST(ParseDeploymentPage, EnvelopeChoice) {
   // Both: `output` wins, and its own page fields go with it.
-  DeploymentPage page = MustParse(R"({"data":{"total":9,"deployments":[{"deployed_model":"from-data"}]},)"
-                                  R"("output":{"total":1,"deployments":[{"deployed_model":"from-output"}]}})");
+  DeploymentPage page =
+      MustParse(R"({"data":{"total":9,"deployments":[{"deployed_model":"from-data"}]},)"
+                R"("output":{"total":1,"deployments":[{"deployed_model":"from-output"}]}})");
   ASSERT_EQ(page.deployments.size(), 1u);
   EXPECT_EQ(page.deployments[0].deployed_model, "from-output");
   EXPECT_EQ(page.total, 1);
@@ -376,15 +382,16 @@ TEST(ParseDeploymentPage, EnvelopeChoice) {
 }
 
 TEST(ParseDeploymentPage, PageFieldsAcceptIntegersOnly) {
-  const DeploymentPage page =
-      MustParse(R"({"output":{"page_no":-1,"page_size":{"n":1},"total":18446744073709551615,"deployments":[]}})");
+  const DeploymentPage page = MustParse(
+      R"({"output":{"page_no":-1,"page_size":{"n":1},"total":18446744073709551615,"deployments":[]}})");
   EXPECT_EQ(page.page_no, -1);
   EXPECT_EQ(page.page_size, std::nullopt);
   EXPECT_EQ(page.total, std::nullopt);
   EXPECT_THAT(page.problems, ElementsAre("field output.page_size: expected an integer, got object",
                                          "field output.total: integer out of range"));
 
-  const DeploymentPage big = MustParse(R"({"data":{"total":9223372036854775807,"page_no":1e2,"deployments":[]}})");
+  const DeploymentPage big =
+      MustParse(R"({"data":{"total":9223372036854775807,"page_no":1e2,"deployments":[]}})");
   EXPECT_EQ(big.total, INT64_MAX);
   EXPECT_THAT(big.problems, ElementsAre("field data.page_no: expected an integer, got float"));
 }
@@ -406,11 +413,11 @@ TEST(ParseDeploymentPage, NumbersOfEveryKind) {
 }
 
 TEST(ParseDeploymentPage, UnknownKeysAreSkippedWholeAtEveryLevel) {
-  const DeploymentPage page =
-      MustParse(R"({"request_id":"r","extra":{"deployments":[{"deployed_model":"fake"}],"output":{}},)"
-                R"("output":{"note":[[{"deployed_model":"fake"}]],"deployments":[)"
-                R"({"deployed_model":"real","ptu_capacity":{"input_tpm":1,"capacity":"x","deployed_model":"evil"},)"
-                R"("tags":[{"status":1},[[]],"s",null],"capacity":2,"status":"RUNNING"}],"page_no":2}})");
+  const DeploymentPage page = MustParse(
+      R"({"request_id":"r","extra":{"deployments":[{"deployed_model":"fake"}],"output":{}},)"
+      R"("output":{"note":[[{"deployed_model":"fake"}]],"deployments":[)"
+      R"({"deployed_model":"real","ptu_capacity":{"input_tpm":1,"capacity":"x","deployed_model":"evil"},)"
+      R"("tags":[{"status":1},[[]],"s",null],"capacity":2,"status":"RUNNING"}],"page_no":2}})");
   ASSERT_EQ(page.deployments.size(), 1u);
   EXPECT_EQ(page.deployments[0].deployed_model, "real");
   EXPECT_EQ(page.deployments[0].capacity, 2.0);
@@ -461,10 +468,12 @@ TEST(ParseDeploymentPage, ProblemsAreCappedButCounted) {
 // --------------------------------------------------------------- strings
 
 TEST(ParseDeploymentPage, InvalidUtf8IsReplacedAndNamed) {
-  const DeploymentPage page = MustParse(
-      Page("{\"name\":\"caf\xC3\",\"deployed_model\":\"m-\xFF\",\"model_name\":\"ok \xE2\x9C\x93 \xF0\x9F\x98\x80\","
-           "\"status\":\"\xE2\x82x\",\"plan\":\"\xC0\xAF|\xED\xA0\x80|\xF4\x90\x80\x80|\x80\x80\",\"workspace_id\":"
-           "\"w\xF0\x9F\x98\"}"));
+  const DeploymentPage page =
+      MustParse(Page("{\"name\":\"caf\xC3\",\"deployed_model\":\"m-\xFF\",\"model_name\":\"ok \xE2\x9C\x93 "
+                     "\xF0\x9F\x98\x80\","
+                     "\"status\":\"\xE2\x82x\",\"plan\":\"\xC0\xAF|\xED\xA0\x80|\xF4\x90\x80\x80|\x80\x80\","
+                     "\"workspace_id\":"
+                     "\"w\xF0\x9F\x98\"}"));
   ASSERT_EQ(page.deployments.size(), 1u);
   const Deployment& d = page.deployments[0];
   EXPECT_EQ(d.deployed_model, "m-\uFFFD");
@@ -473,16 +482,17 @@ TEST(ParseDeploymentPage, InvalidUtf8IsReplacedAndNamed) {
   EXPECT_EQ(d.status, "\uFFFDx");                   // one U+FFFD per maximal ill-formed subpart
   EXPECT_EQ(d.plan, "\uFFFD\uFFFD|\uFFFD\uFFFD\uFFFD|\uFFFD\uFFFD\uFFFD\uFFFD|\uFFFD\uFFFD");
   EXPECT_EQ(d.workspace_id, "w\uFFFD");
-  EXPECT_THAT(page.problems, ElementsAre("deployment \"m-\uFFFD\": field name: invalid UTF-8 replaced",
-                                         "deployment \"m-\uFFFD\": field deployed_model: invalid UTF-8 replaced",
-                                         "deployment \"m-\uFFFD\": field status: invalid UTF-8 replaced",
-                                         "deployment \"m-\uFFFD\": field plan: invalid UTF-8 replaced",
-                                         "deployment \"m-\uFFFD\": field workspace_id: invalid UTF-8 replaced"));
+  EXPECT_THAT(page.problems,
+              ElementsAre("deployment \"m-\uFFFD\": field name: invalid UTF-8 replaced",
+                          "deployment \"m-\uFFFD\": field deployed_model: invalid UTF-8 replaced",
+                          "deployment \"m-\uFFFD\": field status: invalid UTF-8 replaced",
+                          "deployment \"m-\uFFFD\": field plan: invalid UTF-8 replaced",
+                          "deployment \"m-\uFFFD\": field workspace_id: invalid UTF-8 replaced"));
 }
 
 TEST(ParseDeploymentPage, JsonEscapesDecode) {
-  const DeploymentPage page = MustParse(
-      Page(R"({"deployed_model":"a\"b\\c\u00e9\ud83d\ude00","name":"lone \udc00 low","status":"tab\there"})"));
+  const DeploymentPage page = MustParse(Page(
+      R"({"deployed_model":"a\"b\\c\u00e9\ud83d\ude00","name":"lone \udc00 low","status":"tab\there"})"));
   ASSERT_EQ(page.deployments.size(), 1u);
   const Deployment& d = page.deployments[0];
   EXPECT_EQ(d.deployed_model, "a\"b\\c\u00e9\U0001F600");
@@ -503,21 +513,23 @@ TEST(ParseDeploymentPage, HugeStrings) {
   EXPECT_EQ(page.deployments[0].deployed_model, huge);
   EXPECT_EQ(page.deployments[0].name, huge);
   // The problem quotes a shortened name so a log line stays small.
-  EXPECT_THAT(page.problems, ElementsAre("deployment \"" + std::string(128, 'n') +
-                                         "\"... (8388608 bytes): field capacity: expected a number, got string"));
+  EXPECT_THAT(page.problems,
+              ElementsAre("deployment \"" + std::string(128, 'n') +
+                          "\"... (8388608 bytes): field capacity: expected a number, got string"));
 }
 
 TEST(ParseDeploymentPage, QuotedValuesAreEscapedAndCutOnCharacterBoundaries) {
   const std::string euro = "\xE2\x82\xAC";  // 3 bytes; 128 is not a multiple of 3
   std::string long_time;
   for (int i = 0; i < 50; ++i) long_time += euro;
-  const DeploymentPage page =
-      MustParse(Page(R"({"deployed_model":"x\ny\u0001","gmt_create":")" + long_time + R"(","gmt_modified":"bad\"q"})"));
+  const DeploymentPage page = MustParse(
+      Page(R"({"deployed_model":"x\ny\u0001","gmt_create":")" + long_time + R"(","gmt_modified":"bad\"q"})"));
   std::string shown;
   for (int i = 0; i < 42; ++i) shown += euro;  // 126 bytes
-  EXPECT_THAT(page.problems, ElementsAre("deployment \"x\\ny\\u0001\": field gmt_create: invalid time \"" + shown +
-                                             "\"... (150 bytes)",
-                                         "deployment \"x\\ny\\u0001\": field gmt_modified: invalid time \"bad\\\"q\""));
+  EXPECT_THAT(page.problems,
+              ElementsAre("deployment \"x\\ny\\u0001\": field gmt_create: invalid time \"" + shown +
+                              "\"... (150 bytes)",
+                          "deployment \"x\\ny\\u0001\": field gmt_modified: invalid time \"bad\\\"q\""));
 }
 
 // --------------------------------------------------------------- nesting
@@ -527,7 +539,8 @@ TEST(ParseDeploymentPage, DeepNestingIsRefusedWithoutCrashing) {
   EXPECT_EQ(ParseError(std::string(100000, '[')),
             "invalid_response: expected a JSON object at the top level, got array");
   EXPECT_EQ(ParseError(R"({"output":{"deployments":[)" + std::string(100000, '[')), kDeep);
-  EXPECT_EQ(ParseError(R"({"output":{"deployments":[)" + std::string(100000, '[') + std::string(100000, ']') + "]}}"),
+  EXPECT_EQ(ParseError(R"({"output":{"deployments":[)" + std::string(100000, '[') + std::string(100000, ']') +
+                       "]}}"),
             kDeep);
 
   std::string objects;
@@ -535,7 +548,9 @@ TEST(ParseDeploymentPage, DeepNestingIsRefusedWithoutCrashing) {
   objects += "1";
   for (int i = 0; i < 100000; ++i) objects += "}";
   EXPECT_EQ(ParseError(objects), kDeep);
-  EXPECT_EQ(ParseError(R"({"output":{"deployments":[{"deployed_model":"x","ptu_capacity":)" + objects + "}]}}"), kDeep);
+  EXPECT_EQ(
+      ParseError(R"({"output":{"deployments":[{"deployed_model":"x","ptu_capacity":)" + objects + "}]}}"),
+      kDeep);
 }
 
 TEST(ParseDeploymentPage, SixtyFourLevelsAreAllowed) {
@@ -554,7 +569,8 @@ TEST(ParseDeploymentPage, SixtyFourLevelsAreAllowed) {
 
 TEST(ParseDeploymentPage, LeadingByteOrderMarkIsAccepted) {
   EXPECT_TRUE(ParseDeploymentPage("\xEF\xBB\xBF" + ReadFixture("list_empty.json")).ok());
-  EXPECT_EQ(ParseError("\xEF\xBB\xBF<html>"), "invalid_response: JSON parse error at offset 3: Invalid value.");
+  EXPECT_EQ(ParseError("\xEF\xBB\xBF<html>"),
+            "invalid_response: JSON parse error at offset 3: Invalid value.");
 }
 
 // --------------------------------------------------------------- error bodies
@@ -603,7 +619,8 @@ TEST(ParseApiError, NotAnObject) {
   EXPECT_EQ(e.error(), "invalid_response: JSON parse error at offset 0: Invalid value.");
   e = ParseApiError(R"({"code":"Throttling","message":"Requests rate)");
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.error(), "invalid_response: JSON parse error at offset 45: Missing a closing quotation mark in string.");
+  EXPECT_EQ(e.error(),
+            "invalid_response: JSON parse error at offset 45: Missing a closing quotation mark in string.");
   e = ParseApiError("");
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.error(), "invalid_response: JSON parse error at offset 0: The document is empty.");
@@ -709,9 +726,9 @@ TEST(ParseDeploymentPage, EveryFieldOfTheReference) {
 }
 
 TEST(ParseDeploymentPage, NumericStringsAreNumbers) {
-  const DeploymentPage page = MustParse(Page(
-      R"({"deployed_model":"a","capacity":"2","base_capacity":"0.5","ready_capacity":"-1",)"
-      R"("rpm_limit":"6e1","tpm_limit":"1E+3"})"));
+  const DeploymentPage page =
+      MustParse(Page(R"({"deployed_model":"a","capacity":"2","base_capacity":"0.5","ready_capacity":"-1",)"
+                     R"("rpm_limit":"6e1","tpm_limit":"1E+3"})"));
   EXPECT_THAT(page.problems, IsEmpty());
   ASSERT_EQ(page.deployments.size(), 1u);
   const Deployment& d = page.deployments[0];
@@ -723,11 +740,12 @@ TEST(ParseDeploymentPage, NumericStringsAreNumbers) {
 }
 
 TEST(ParseDeploymentPage, StringsThatAreNotDecimalNumbersAreWrongTypes) {
-  for (const char* bad : {"", " 1", "1 ", "+1", "0x10", "1,000", "1.", ".5", "01", "inf", "nan", "NaN",
-                          "1e", "1e400", "sixty", "60rpm"}) {
+  for (const char* bad : {"", " 1", "1 ", "+1", "0x10", "1,000", "1.", ".5", "01", "inf", "nan", "NaN", "1e",
+                          "1e400", "sixty", "60rpm"}) {
     const DeploymentPage page =
         MustParse(Page(std::string(R"({"deployed_model":"a","rpm_limit":")") + bad + "\"}"));
-    EXPECT_THAT(page.problems, ElementsAre("deployment \"a\": field rpm_limit: expected a number, got string"))
+    EXPECT_THAT(page.problems,
+                ElementsAre("deployment \"a\": field rpm_limit: expected a number, got string"))
         << bad;
     ASSERT_EQ(page.deployments.size(), 1u);
     EXPECT_EQ(page.deployments[0].rpm_limit, std::nullopt) << bad;
@@ -736,11 +754,11 @@ TEST(ParseDeploymentPage, StringsThatAreNotDecimalNumbersAreWrongTypes) {
 
 TEST(ParseDeploymentPage, PtuSpellingsAndPrecedence) {
   // The plain name wins over its quota spelling, inside ptu_capacity wins over beside it.
-  const DeploymentPage page = MustParse(Page(
-      R"({"deployed_model":"a","input_tpm_quota":3,"output_tpm_quota":30,)"
-      R"("ptu_capacity":{"input_tpm_quota":2,"input_tpm":1,"output_tpm_quota":20}},)"
-      R"({"deployed_model":"b","output_tpm_quota":40},)"
-      R"({"deployed_model":"c","ptu_capacity":{"input_tpm":1},"ptu_capacity":{"output_tpm":2}})"));
+  const DeploymentPage page = MustParse(
+      Page(R"({"deployed_model":"a","input_tpm_quota":3,"output_tpm_quota":30,)"
+           R"("ptu_capacity":{"input_tpm_quota":2,"input_tpm":1,"output_tpm_quota":20}},)"
+           R"({"deployed_model":"b","output_tpm_quota":40},)"
+           R"({"deployed_model":"c","ptu_capacity":{"input_tpm":1},"ptu_capacity":{"output_tpm":2}})"));
   EXPECT_THAT(page.problems, IsEmpty());
   ASSERT_EQ(page.deployments.size(), 3u);
   EXPECT_EQ(page.deployments[0].ptu_input_tpm, 1.0);
@@ -753,12 +771,12 @@ TEST(ParseDeploymentPage, PtuSpellingsAndPrecedence) {
 }
 
 TEST(ParseDeploymentPage, NewFieldsWithWrongTypesAreNamed) {
-  const DeploymentPage page = MustParse(Page(
-      R"({"deployed_model":"a","ptu_capacity":"1000","pre_paid_gmt_expired":1752750038,)"
-      R"("ptu_service_tier":1,"overflow_strategy":true,"model_unit_spec":["x"],"fail_reason":{"m":"x"},)"
-      R"("input_tpm_quota":false},)"
-      R"({"deployed_model":"b","ptu_capacity":{"input_tpm":"lots","output_tpm":[1],"unknown":{"x":1}},)"
-      R"("pre_paid_gmt_expired":"next month"})"));
+  const DeploymentPage page = MustParse(
+      Page(R"({"deployed_model":"a","ptu_capacity":"1000","pre_paid_gmt_expired":1752750038,)"
+           R"("ptu_service_tier":1,"overflow_strategy":true,"model_unit_spec":["x"],"fail_reason":{"m":"x"},)"
+           R"("input_tpm_quota":false},)"
+           R"({"deployed_model":"b","ptu_capacity":{"input_tpm":"lots","output_tpm":[1],"unknown":{"x":1}},)"
+           R"("pre_paid_gmt_expired":"next month"})"));
   EXPECT_THAT(page.problems,
               ElementsAre("deployment \"a\": field ptu_capacity: expected an object, got string",
                           "deployment \"a\": field pre_paid_gmt_expired: expected a string, got number",
@@ -781,9 +799,9 @@ TEST(ParseDeploymentPage, NewFieldsWithWrongTypesAreNamed) {
 }
 
 TEST(ParseDeploymentPage, NullNewFieldsAreAbsent) {
-  const DeploymentPage page = MustParse(Page(
-      R"({"deployed_model":"a","ptu_capacity":null,"pre_paid_gmt_expired":null,"fail_reason":null,)"
-      R"("model_unit_spec":null,"ptu_capacity":{"input_tpm":null}})"));
+  const DeploymentPage page = MustParse(
+      Page(R"({"deployed_model":"a","ptu_capacity":null,"pre_paid_gmt_expired":null,"fail_reason":null,)"
+           R"("model_unit_spec":null,"ptu_capacity":{"input_tpm":null}})"));
   EXPECT_THAT(page.problems, IsEmpty());
   ASSERT_EQ(page.deployments.size(), 1u);
   EXPECT_EQ(page.deployments[0].ptu_input_tpm, std::nullopt);
@@ -798,8 +816,8 @@ TEST(ApplyApiTimeZone, ShiftsOnlyTheTimesThatCameWithoutAZone) {
   ASSERT_EQ(page.deployments.size(), 1u);
   ApplyApiTimeZone(page.deployments, 8 * 3600);  // +08:00
   const Deployment& d = page.deployments[0];
-  EXPECT_EQ(d.gmt_create, 1750158000);    // 2025-06-17T11:00:00Z
-  EXPECT_EQ(d.gmt_modified, 1750158000);  // had a zone: unchanged
+  EXPECT_EQ(d.gmt_create, 1750158000);            // 2025-06-17T11:00:00Z
+  EXPECT_EQ(d.gmt_modified, 1750158000);          // had a zone: unchanged
   EXPECT_EQ(d.pre_paid_gmt_expired, 1752710400);  // 2025-07-17T00:00:00Z
   ApplyApiTimeZone(page.deployments, 8 * 3600);   // once only
   EXPECT_EQ(d.gmt_create, 1750158000);
@@ -838,7 +856,8 @@ bool IsValidUtf8(const std::string& s) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
     }
     const auto b1 = static_cast<unsigned char>(n > 1 ? s[i + 1] : 0);
-    if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) || (b == 0xF0 && b1 < 0x90) || (b == 0xF4 && b1 > 0x8F)) {
+    if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) || (b == 0xF0 && b1 < 0x90) ||
+        (b == 0xF4 && b1 > 0x8F)) {
       return false;
     }
     i += n;

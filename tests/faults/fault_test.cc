@@ -66,8 +66,7 @@ const std::string kStaleDropped = Mine("dashscope_stale_data_dropped");
 const std::string kLastSuccess = Mine("dashscope_last_successful_poll_timestamp_seconds");
 
 std::string ErrorLine(const std::string& code, int count) {
-  return "dashscope_api_errors_total{account=\"mock\",code=\"" + code + "\"} " +
-         std::to_string(count);
+  return "dashscope_api_errors_total{account=\"mock\",code=\"" + code + "\"} " + std::to_string(count);
 }
 std::vector<std::string> ErrorLines(const std::string& exposition) {
   return LinesStartingWith(exposition, "dashscope_api_errors_total{account=\"mock\"");
@@ -84,13 +83,11 @@ std::vector<std::string> DeploymentLines(const std::string& exposition) {
 std::vector<std::string> LinesOf(const std::string& exposition, const std::string& deployed_model) {
   std::vector<std::string> out;
   for (auto& line : DeploymentLines(exposition)) {
-    if (line.find("deployed_model=\"" + deployed_model + "\"") != std::string::npos)
-      out.push_back(line);
+    if (line.find("deployed_model=\"" + deployed_model + "\"") != std::string::npos) out.push_back(line);
   }
   return out;
 }
-std::vector<std::string> LinesOfFamily(const std::vector<std::string>& lines,
-                                       const std::string& family) {
+std::vector<std::string> LinesOfFamily(const std::vector<std::string>& lines, const std::string& family) {
   std::vector<std::string> out;
   for (const auto& l : lines) {
     if (l.rfind(family + "{", 0) == 0) out.push_back(l);
@@ -159,8 +156,7 @@ std::string Pattern(const std::string& literal) {
 // values as written (quoted when they need to be).
 std::string PollFailedLine(const std::string& code, const std::string& err) {
   return "time=\\S+ level=warn " +
-         Pattern("msg=\"poll failed, keeping the last good data\" account=mock code=" + code +
-                 " err=" + err);
+         Pattern("msg=\"poll failed, keeping the last good data\" account=mock code=" + code + " err=" + err);
 }
 
 int64_t StateCounter(Mock& mock, const std::string& key) {
@@ -198,9 +194,7 @@ std::string HttpDate(system_clock::time_point t) {
   return buf;
 }
 
-double UnixNow() {
-  return std::chrono::duration<double>(system_clock::now().time_since_epoch()).count();
-}
+double UnixNow() { return std::chrono::duration<double>(system_clock::now().time_since_epoch()).count(); }
 
 class FaultTest : public ::testing::Test {
  protected:
@@ -216,8 +210,7 @@ class FaultTest : public ::testing::Test {
   // starts). On a machine so loaded that a second poll slipped in anyway,
   // the pair is started afresh (at most kStartAttempts times) instead of
   // counting the wrong poll; no assertion of the test is repeated.
-  void Start(std::vector<std::string> mock_args = {},
-             const std::string& top_level = TestTimings()) {
+  void Start(std::vector<std::string> mock_args = {}, const std::string& top_level = TestTimings()) {
     mock_args_ = std::move(mock_args);
     top_level_ = top_level;
     for (int attempt = 1; attempt <= kStartAttempts; ++attempt) {
@@ -227,11 +220,9 @@ class FaultTest : public ::testing::Test {
         fresh_ = true;
         return;
       }
-      std::printf("[ restart  ] a second poll started before the baseline was read (attempt %d)\n",
-                  attempt);
+      std::printf("[ restart  ] a second poll started before the baseline was read (attempt %d)\n", attempt);
     }
-    FAIL() << "a second poll started before the baseline could be read, " << kStartAttempts
-           << " times";
+    FAIL() << "a second poll started before the baseline could be read, " << kStartAttempts << " times";
   }
 
   void StartOnce(bool& one_poll) {
@@ -239,12 +230,10 @@ class FaultTest : public ::testing::Test {
     mock_ = Mock::Start(mock_args_);
     ASSERT_NE(mock_, nullptr);
     keys_.push_back(mock_->api_key());
-    exporter_ =
-        Exporter::Start(MockConfig(*mock_, top_level_), {"--log.level=debug"}, MockEnv(*mock_));
+    exporter_ = Exporter::Start(MockConfig(*mock_, top_level_), {"--log.level=debug"}, MockEnv(*mock_));
     ASSERT_NE(exporter_, nullptr);
-    baseline_ = Await(
-        [](const std::string& t) { return Sample(t, kPolls) >= 1.0 && Sample(t, kUp) == 1.0; },
-        "the first good poll");
+    baseline_ = Await([](const std::string& t) { return Sample(t, kPolls) >= 1.0 && Sample(t, kUp) == 1.0; },
+                      "the first good poll");
     ASSERT_FALSE(baseline_.empty());
     one_poll = Sample(baseline_, kPolls) == 1.0;
     // The first deployment listed (taken from the exposition: a list request
@@ -261,8 +250,7 @@ class FaultTest : public ::testing::Test {
 
   // Scrapes until `predicate` holds and returns that exposition ("" and a
   // failure on timeout).
-  std::string Await(const std::function<bool(const std::string&)>& predicate,
-                    const std::string& what,
+  std::string Await(const std::function<bool(const std::string&)>& predicate, const std::string& what,
                     std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
     std::string seen;
     const bool ok = exporter_->WaitForMetrics(
@@ -295,8 +283,7 @@ class FaultTest : public ::testing::Test {
         fresh_ = false;
         return;
       }
-      std::printf("[ restart  ] poll 2 started before the fault was queued (attempt %d)\n",
-                  attempt);
+      std::printf("[ restart  ] poll 2 started before the fault was queued (attempt %d)\n", attempt);
       ASSERT_LT(attempt, kStartAttempts) << "poll 2 kept starting before the fault was queued";
       ASSERT_NO_FATAL_FAILURE(Start(mock_args_, top_level_));
     }
@@ -339,8 +326,7 @@ class FaultTest : public ::testing::Test {
     EXPECT_EQ(Sample(t, kPollFailures), 1.0);
     EXPECT_EQ(Sample(t, kUp), 0.0);
     EXPECT_EQ(Sample(t, kRequests), 1.0 + f.requests) << SelfMetrics(t);
-    EXPECT_EQ(ErrorLines(t), std::vector<std::string>{ErrorLine(f.code, f.requests)})
-        << SelfMetrics(t);
+    EXPECT_EQ(ErrorLines(t), std::vector<std::string>{ErrorLine(f.code, f.requests)}) << SelfMetrics(t);
     EXPECT_EQ(Sample(t, kDeployments), double(kFleet));
     EXPECT_EQ(LinesOf(t, known_), LinesOf(baseline_, known_));
     EXPECT_EQ(DeploymentLines(t), DeploymentLines(baseline_));
@@ -351,17 +337,15 @@ class FaultTest : public ::testing::Test {
     // For the record (docs/reliability.md quotes these).
     const auto logged = LinesContaining(exporter_->process().Stderr(), "msg=\"poll failed");
     std::cout << "[ observed ] requests=" << Sample(t, kRequests).value_or(-1)
-              << " up=" << Sample(t, kUp).value_or(-1) << " "
-              << ::testing::PrintToString(ErrorLines(t)) << "\n[ observed ] "
-              << (logged.empty() ? "" : logged[0]) << "\n";
+              << " up=" << Sample(t, kUp).value_or(-1) << " " << ::testing::PrintToString(ErrorLines(t))
+              << "\n[ observed ] " << (logged.empty() ? "" : logged[0]) << "\n";
     return t;
   }
 
   // After the fault is gone the next poll succeeds again.
   void ExpectRecovery() {
     ClearFaults();
-    const std::string t =
-        Await([](const std::string& x) { return Sample(x, kUp) == 1.0; }, "recovery");
+    const std::string t = Await([](const std::string& x) { return Sample(x, kUp) == 1.0; }, "recovery");
     EXPECT_EQ(Sample(t, kPollFailures), 1.0);
     EXPECT_EQ(DeploymentLines(t), DeploymentLines(baseline_));
   }
@@ -374,8 +358,7 @@ class FaultTest : public ::testing::Test {
     }
     const HttpResult gz = exporter_->Get("/metrics", {{"Accept-Encoding", "gzip"}});
     outputs_.push_back({"/metrics (gzip)", GunzipMembers(gz.body).value_or(gz.body)});
-    std::string cmdline =
-        ReadFile("/proc/" + std::to_string(exporter_->process().pid()) + "/cmdline");
+    std::string cmdline = ReadFile("/proc/" + std::to_string(exporter_->process().pid()) + "/cmdline");
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     outputs_.push_back({"/proc/<pid>/cmdline", cmdline});
   }
@@ -393,8 +376,7 @@ class FaultTest : public ::testing::Test {
       for (const auto& [what, text] : outputs_) {
         EXPECT_EQ(text.find(key), std::string::npos) << "the API key appears in " << what;
         // Nor its secret part alone (say, after a "Bearer " was cut off).
-        EXPECT_EQ(text.find(key.substr(3)), std::string::npos)
-            << "part of the API key appears in " << what;
+        EXPECT_EQ(text.find(key.substr(3)), std::string::npos) << "part of the API key appears in " << what;
       }
     }
   }
@@ -441,9 +423,8 @@ TEST_F(FaultTest, WrongKeyFromTheStartIsInvalidApiKeyAndNotReady) {
   EXPECT_EQ(Sample(t, kLastSuccess), std::nullopt);
   EXPECT_EQ(StateCounter(*mock_, "auth_failures"), 1);
   ExpectServing(/*readyz=*/503);
-  ExpectPollFailedLogged(
-      "InvalidApiKey",
-      "\"page 1: HTTP 401 InvalidApiKey: Invalid API-key provided. (request_id <rid>)\"");
+  ExpectPollFailedLogged("InvalidApiKey",
+                         "\"page 1: HTTP 401 InvalidApiKey: Invalid API-key provided. (request_id <rid>)\"");
 }
 
 TEST_F(FaultTest, Http403AccessDeniedIsNotRetried) {
@@ -530,8 +511,7 @@ TEST_F(FaultTest, ConnectionRefusedIsRetried) {
   ASSERT_NO_FATAL_FAILURE(Start());
   ASSERT_TRUE(mock_->process().Signal(SIGKILL));
   ASSERT_TRUE(mock_->process().WaitExit(std::chrono::milliseconds(5000)).has_value());
-  ExpectFailedPollKeepingData(
-      {"connection", kAttempts, "\"page 1: connection error: Connection\""});
+  ExpectFailedPollKeepingData({"connection", kAttempts, "\"page 1: connection error: Connection\""});
 }
 
 TEST_F(FaultTest, ConnectionClosedBeforeAnswerIsRetried) {
@@ -573,8 +553,7 @@ TEST_F(FaultTest, SlowPagesEndThePollAtItsDeadline) {
   EXPECT_LT(*duration, 1.0);  // before the next poll is due, whatever the load
   EXPECT_EQ(DeploymentLines(t), DeploymentLines(baseline_));
   ExpectServing();
-  ExpectPollFailedLogged("timeout",
-                         "\"page 3: no complete response within request_timeout (<dur>)\"");
+  ExpectPollFailedLogged("timeout", "\"page 3: no complete response within request_timeout (<dur>)\"");
   ClearFaults();
 }
 
@@ -590,8 +569,7 @@ TEST_F(FaultTest, OversizedBodyIsInvalidResponse) {
   ASSERT_NO_FATAL_FAILURE(Start());
   ASSERT_NO_FATAL_FAILURE(QueueFault("kind=oversize&bytes=2097152&times=0"));  // 2MiB, above 1MiB
   ExpectFailedPollKeepingData(
-      {"invalid_response", 1,
-       "\"page 1: response body larger than max_response_bytes (1048576 bytes)\""});
+      {"invalid_response", 1, "\"page 1: response body larger than max_response_bytes (1048576 bytes)\""});
   ExpectRecovery();
 }
 
@@ -635,11 +613,10 @@ TEST_F(FaultTest, PastThirtyTwoErrorCodesTheRestCountAsOther) {
   }
   want.push_back(ErrorLine("other", 1));
   std::sort(want.begin(), want.end());
-  exporter_ =
-      Exporter::Start(MockConfig(*mock_,
-                                 "poll_interval: 2s\nrequest_timeout: 1500ms\nmax_retries: 10\n"
-                                 "retry_base_delay: 1ms\n"),
-                      {"--log.level=debug"}, MockEnv(*mock_));
+  exporter_ = Exporter::Start(MockConfig(*mock_,
+                                         "poll_interval: 2s\nrequest_timeout: 1500ms\nmax_retries: 10\n"
+                                         "retry_base_delay: 1ms\n"),
+                              {"--log.level=debug"}, MockEnv(*mock_));
   ASSERT_NE(exporter_, nullptr);
   // request_timeout is far above a loopback answer, so that no request of a
   // loaded machine times out and hides a fault's code behind "timeout".
@@ -685,8 +662,7 @@ double ParseExporterDuration(const std::string& text) {
   static const std::regex kPart("([0-9]+)(h|ms|m|s)");
   double total = 0;
   size_t consumed = 0;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kPart);
-       it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kPart); it != std::sregex_iterator(); ++it) {
     if (static_cast<size_t>(it->position()) != consumed) return -1;
     consumed += static_cast<size_t>(it->length());
     const double n = std::stod((*it)[1]);
@@ -740,16 +716,14 @@ class RetryAfterTest : public FaultTest {
     }
     EXPECT_GT(looks, 10);
 
-    const std::string back =
-        Await([](const std::string& x) { return Sample(x, kUp) == 1.0; }, "recovery");
+    const std::string back = Await([](const std::string& x) { return Sample(x, kUp) == 1.0; }, "recovery");
     const int skipped = static_cast<int>(Sample(back, kPollFailures).value_or(0)) - 1;
     const std::string log = exporter_->process().Stderr();
     const auto failed = LinesContaining(log, "msg=\"poll failed, keeping the last good data\"");
     EXPECT_EQ(failed.size(), 1 + static_cast<size_t>(skipped)) << log;
-    const std::regex skip_line(PollFailedLine("\"\"", "\"API asked to wait (Retry-After) ") +
-                               "([0-9hms]+)" + Pattern(" more; no request sent\""));
-    const std::regex deadline_line(
-        PollFailedLine("\"\"", "\"page 1: poll deadline reached before page 1\""));
+    const std::regex skip_line(PollFailedLine("\"\"", "\"API asked to wait (Retry-After) ") + "([0-9hms]+)" +
+                               Pattern(" more; no request sent\""));
+    const std::regex deadline_line(PollFailedLine("\"\"", "\"page 1: poll deadline reached before page 1\""));
     for (size_t i = 1; i < failed.size(); ++i) {
       std::smatch m;
       if (std::regex_match(failed[i], m, skip_line)) {
@@ -757,8 +731,7 @@ class RetryAfterTest : public FaultTest {
         continue;
       }
       if (std::regex_match(failed[i], deadline_line)) ++out.deadline_failures;
-      ADD_FAILURE() << "a poll that could send no request because of Retry-After:\n  got:  "
-                    << failed[i]
+      ADD_FAILURE() << "a poll that could send no request because of Retry-After:\n  got:  " << failed[i]
                     << "\n  want: ... code=\"\" err=\"API asked to wait (Retry-After) <duration> "
                        "more; no request "
                        "sent\"";
@@ -769,9 +742,8 @@ class RetryAfterTest : public FaultTest {
       // (fixed rate). It is skipped when the wait left at its start is at
       // least the poll deadline (90% of the interval) less the 50ms a request
       // needs; otherwise it waits out the rest and lists.
-      const double first_start =
-          Sample(baseline_, kLastSuccess).value_or(0) -
-          Sample(baseline_, Mine("dashscope_poll_duration_seconds")).value_or(0);
+      const double first_start = Sample(baseline_, kLastSuccess).value_or(0) -
+                                 Sample(baseline_, Mine("dashscope_poll_duration_seconds")).value_or(0);
       const double skip_from = std::floor(schedule.interval_s * 900) / 1000 - 0.05;
       constexpr double kNoise = 0.06;  // closer than this to the edge: either way
       std::set<int> expected = {0};
@@ -785,12 +757,11 @@ class RetryAfterTest : public FaultTest {
         if (left < skip_from) break;
         expected = {n + 1};
       }
-      EXPECT_TRUE(expected.count(skipped) == 1) << "skipped " << skipped << " polls, expected "
-                                                << ::testing::PrintToString(expected) << "\n"
-                                                << SelfMetrics(back);
+      EXPECT_TRUE(expected.count(skipped) == 1)
+          << "skipped " << skipped << " polls, expected " << ::testing::PrintToString(expected) << "\n"
+          << SelfMetrics(back);
     }
-    EXPECT_EQ(Sample(back, kRequests), 3.0)
-        << SelfMetrics(back);  // first poll, the 429, the recovery
+    EXPECT_EQ(Sample(back, kRequests), 3.0) << SelfMetrics(back);  // first poll, the 429, the recovery
     EXPECT_EQ(ErrorLines(back), std::vector<std::string>{ErrorLine("Throttling", 1)});
     EXPECT_EQ(Sample(back, kThrottledUntil), 0.0);
     EXPECT_EQ(DeploymentLines(back), DeploymentLines(baseline_));
@@ -821,9 +792,8 @@ TEST_F(RetryAfterTest, Http429WithRetryAfterHttpDateHoldsRequests) {
       mock_.reset();
     }
     ASSERT_NO_FATAL_FAILURE(Start());
-    const double first_start =
-        Sample(baseline_, kLastSuccess).value_or(0) -
-        Sample(baseline_, Mine("dashscope_poll_duration_seconds")).value_or(0);
+    const double first_start = Sample(baseline_, kLastSuccess).value_or(0) -
+                               Sample(baseline_, Mine("dashscope_poll_duration_seconds")).value_or(0);
     const double phase = std::ceil(first_start) - first_start;
     if (phase < 0.79 || phase > 0.96) break;
   }
@@ -853,14 +823,12 @@ TEST_F(RetryAfterTest, Http429RetryAfterEndingInTheLast50msOfAPollSkipsThatPoll)
     ASSERT_NO_FATAL_FAILURE(Start({},
                                   "poll_interval: 1066ms\nrequest_timeout: 500ms\nmax_retries: 2\n"
                                   "retry_base_delay: 10ms\n"));
-    const Throttled t =
-        ExpectThrottled("2", 2.0, 2.05, {.interval_s = 1.066, .predict_skips = false});
+    const Throttled t = ExpectThrottled("2", 2.0, 2.05, {.interval_s = 1.066, .predict_skips = false});
     if (t.deadline_failures > 0) break;  // the case at hand, failed above
     bool in_window = false;
     for (double w : t.skip_waits_s) in_window = in_window || (w >= kWindowFrom && w < kWindowTo);
     if (in_window) break;  // the case at hand, handled right
-    std::cout << "[ note     ] attempt " << attempt
-              << " missed the window (skipped polls reported waits of "
+    std::cout << "[ note     ] attempt " << attempt << " missed the window (skipped polls reported waits of "
               << ::testing::PrintToString(t.skip_waits_s) << " s); again\n";
   }
 }
@@ -881,9 +849,9 @@ TEST_F(FaultTest, WrongTypesAreCountedAndTheRestOfTheRecordStays) {
   ASSERT_EQ(ids.size(), size_t(kFleet));
   ASSERT_NO_FATAL_FAILURE(QueueFault("kind=wrong_types&times=1"));
 
-  const std::string t = Await(
-      [](const std::string& x) { return Sample(x, kPolls) == 2.0 && !ProblemLines(x).empty(); },
-      "the second poll");
+  const std::string t =
+      Await([](const std::string& x) { return Sample(x, kPolls) == 2.0 && !ProblemLines(x).empty(); },
+            "the second poll");
   ASSERT_FALSE(t.empty());
   EXPECT_EQ(Sample(t, kUp), 1.0);
   EXPECT_EQ(Sample(t, kPollFailures), 0.0);
@@ -892,12 +860,11 @@ TEST_F(FaultTest, WrongTypesAreCountedAndTheRestOfTheRecordStays) {
   EXPECT_EQ(Sample(t, kRequests), 3.0);
   std::vector<std::string> problems = ProblemLines(t);
   std::sort(problems.begin(), problems.end());
-  EXPECT_EQ(
-      problems,
-      (std::vector<std::string>{
-          "dashscope_record_problems_total{account=\"mock\",problem=\"missing_deployed_model\"} 1",
-          "dashscope_record_problems_total{account=\"mock\",problem=\"wrong_type\"} 2",
-      }));
+  EXPECT_EQ(problems,
+            (std::vector<std::string>{
+                "dashscope_record_problems_total{account=\"mock\",problem=\"missing_deployed_model\"} 1",
+                "dashscope_record_problems_total{account=\"mock\",problem=\"wrong_type\"} 2",
+            }));
   EXPECT_EQ(Sample(t, kDeployments), double(kFleet - 1));
 
   // Record 0: only the capacity series goes.
@@ -909,8 +876,8 @@ TEST_F(FaultTest, WrongTypesAreCountedAndTheRestOfTheRecordStays) {
   EXPECT_EQ(Without(LinesOf(t, ids[1]), status), Without(LinesOf(baseline_, ids[1]), status));
   const auto status_lines = LinesOfFamily(LinesOf(t, ids[1]), status);
   const std::string unknown =
-      "dashscope_deployment_status{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"" +
-      ids[1] + "\",status=\"UNKNOWN\"} 1";
+      "dashscope_deployment_status{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"" + ids[1] +
+      "\",status=\"UNKNOWN\"} 1";
   EXPECT_NE(std::find(status_lines.begin(), status_lines.end(), unknown), status_lines.end())
       << ::testing::PrintToString(status_lines);
   // Record 2 cannot be told apart from any other: it is dropped.
@@ -931,8 +898,7 @@ TEST_F(FaultTest, WrongTypesAreCountedAndTheRestOfTheRecordStays) {
                         "\\\": field status: expected a string, got number\""),
             std::string::npos)
       << bad[1];
-  EXPECT_NE(bad[2].find(prefix + "\"deployment #2: missing deployed_model\""), std::string::npos)
-      << bad[2];
+  EXPECT_NE(bad[2].find(prefix + "\"deployment #2: missing deployed_model\""), std::string::npos) << bad[2];
   EXPECT_EQ(LinesContaining(log, "msg=\"poll failed").size(), 0u);
   ExpectServing();
 }
@@ -966,9 +932,9 @@ TEST_F(FaultTest, LyingTotalOnPageOneStopsAtTheRealTotal) {
   // the walk at page 3.
   ASSERT_NO_FATAL_FAILURE(Start({}, TestTimings("page_size: 5\n")));
   ASSERT_NO_FATAL_FAILURE(QueueFault("kind=lying_total&total=1000000000&page=1&times=1"));
-  const std::string t = Await(
-      [](const std::string& x) { return Sample(x, kPolls) == 2.0 && Sample(x, kRequests) == 6.0; },
-      "the second poll");
+  const std::string t =
+      Await([](const std::string& x) { return Sample(x, kPolls) == 2.0 && Sample(x, kRequests) == 6.0; },
+            "the second poll");
   ASSERT_FALSE(t.empty());
   EXPECT_EQ(Sample(t, kUp), 1.0);
   EXPECT_EQ(Sample(t, kPollFailures), 0.0);
@@ -1018,15 +984,14 @@ TEST_F(FaultTest, DataOlderThanMaxStalenessIsDropped) {
       LinesContaining(log, "msg=\"last good data older than max_staleness, no longer exported\"");
   ASSERT_EQ(dropped.size(), 1u) << log;
   EXPECT_TRUE(std::regex_match(
-      dropped[0], std::regex("time=\\S+ level=warn " +
-                             Pattern("msg=\"last good data older than max_staleness, no "
-                                     "longer exported\" account=mock max_staleness=1s500ms"))))
+      dropped[0],
+      std::regex("time=\\S+ level=warn " + Pattern("msg=\"last good data older than max_staleness, no "
+                                                   "longer exported\" account=mock max_staleness=1s500ms"))))
       << dropped[0];
   ExpectServing();
   // Readiness means "has had a successful poll", so it stays.
   ClearFaults();
-  const std::string back =
-      Await([](const std::string& x) { return Sample(x, kUp) == 1.0; }, "recovery");
+  const std::string back = Await([](const std::string& x) { return Sample(x, kUp) == 1.0; }, "recovery");
   EXPECT_EQ(Sample(back, kStaleDropped), 0.0);
   EXPECT_EQ(DeploymentLines(back), DeploymentLines(baseline_));
 }
@@ -1088,11 +1053,9 @@ TEST_F(FaultTest, HangingApiNeverSlowsScrapesAndSigtermExitsPromptly) {
   const auto term_at = steady_clock::now();
   ASSERT_TRUE(exporter_->process().Signal(SIGTERM));
   const std::optional<int> code = exporter_->process().WaitExit(std::chrono::milliseconds(5000));
-  const double exit_ms =
-      std::chrono::duration<double, std::milli>(steady_clock::now() - term_at).count();
-  std::cout << "[ sigterm  ] exited with "
-            << (code ? std::to_string(*code) : "nothing (still running)") << " after " << exit_ms
-            << " ms\n";
+  const double exit_ms = std::chrono::duration<double, std::milli>(steady_clock::now() - term_at).count();
+  std::cout << "[ sigterm  ] exited with " << (code ? std::to_string(*code) : "nothing (still running)")
+            << " after " << exit_ms << " ms\n";
   RecordProperty("sigterm_exit_ms", std::to_string(exit_ms));
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0);

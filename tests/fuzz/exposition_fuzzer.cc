@@ -34,8 +34,7 @@ bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
 std::string_view ReadName(std::string_view line, size_t& pos, bool metric) {
   const size_t start = pos;
   while (pos < line.size() &&
-         ((pos == start ? IsNameStart(line[pos]) : IsNameChar(line[pos])) ||
-          (metric && line[pos] == ':'))) {
+         ((pos == start ? IsNameStart(line[pos]) : IsNameChar(line[pos])) || (metric && line[pos] == ':'))) {
     ++pos;
   }
   return line.substr(start, pos - start);
@@ -150,7 +149,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (const auto& d : deployments) since.push_back({d.gmt_modified.value_or(0), since.size()});
   for (std::string_view account : kAccounts) {
     const bool with_since = account == kAccounts[0];
-    auto data_ptr = metrics::BuildDeploymentData(account, deployments, with_since ? since : decltype(since){});
+    auto data_ptr =
+        metrics::BuildDeploymentData(account, deployments, with_since ? since : decltype(since){});
     for (size_t f = 0; f < metrics::kDeploymentFamilyCount; ++f) {
       const auto family = static_cast<metrics::DeploymentFamily>(f);
       const metrics::CompressedText& piece = data_ptr->families[f];

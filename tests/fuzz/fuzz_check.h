@@ -11,9 +11,9 @@ namespace dse::fuzz {
 
 // abort() rather than assert(): the fuzz build is RelWithDebInfo (NDEBUG),
 // and libFuzzer saves the input that aborted as a crash.
-#define DSE_FUZZ_CHECK(cond, what)                                                  \
-  do {                                                                              \
-    if (!(cond)) ::dse::fuzz::Fail(__FILE__, __LINE__, #cond, what);                \
+#define DSE_FUZZ_CHECK(cond, what)                                   \
+  do {                                                               \
+    if (!(cond)) ::dse::fuzz::Fail(__FILE__, __LINE__, #cond, what); \
   } while (false)
 
 [[noreturn]] inline void Fail(const char* file, int line, const char* cond, std::string_view what) {

@@ -171,8 +171,8 @@ LatencyReport TimeScrapes(int port, int n, milliseconds gap) {
 
 std::string Describe(const LatencyReport& r) {
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%d of %d scrapes 200 in < 1 s; p50 %.1f ms, p99 %.1f ms, worst %.1f ms", r.ok,
-                r.total, r.p50 * 1e3, r.p99 * 1e3, r.worst * 1e3);
+  std::snprintf(buf, sizeof buf, "%d of %d scrapes 200 in < 1 s; p50 %.1f ms, p99 %.1f ms, worst %.1f ms",
+                r.ok, r.total, r.p50 * 1e3, r.p99 * 1e3, r.worst * 1e3);
   return buf;
 }
 
@@ -210,8 +210,8 @@ class HostileClientTest : public ::testing::Test {
   int pid() { return exporter_->process().pid(); }
   int64_t PeakGrowth() {
     const int64_t growth = PeakRss(pid()) - baseline_peak_;
-    std::cout << "[ memory ] peak RSS " << baseline_peak_ / 1024 << " KiB before, +" << growth / 1024 << " KiB"
-              << std::endl;
+    std::cout << "[ memory ] peak RSS " << baseline_peak_ / 1024 << " KiB before, +" << growth / 1024
+              << " KiB" << std::endl;
     return growth;
   }
 
@@ -248,7 +248,8 @@ TEST_F(HostileClientTest, RangeBombGetsTheWholeBodyOnce) {
   for (const std::string path : {"/", "/metrics"}) {
     RawConnection c(port());
     ASSERT_TRUE(c.ok());
-    ASSERT_TRUE(c.Send("GET " + path + " HTTP/1.1\r\nHost: x\r\nRange: " + ranges + "\r\nConnection: close\r\n\r\n"));
+    ASSERT_TRUE(
+        c.Send("GET " + path + " HTTP/1.1\r\nHost: x\r\nRange: " + ranges + "\r\nConnection: close\r\n\r\n"));
     const std::string response = c.Receive(milliseconds(10000));
     ASSERT_TRUE(c.closed()) << path;
     EXPECT_EQ(StatusOf(response), 200) << path;
@@ -283,7 +284,8 @@ Flood SendWhileReading(RawConnection& c, const std::string& head, int64_t total,
       sent += static_cast<int64_t>(block.size());
     }
   });
-  const std::string response = c.Receive(milliseconds(30000), [](const std::string& r) { return HasFullHead(r); });
+  const std::string response =
+      c.Receive(milliseconds(30000), [](const std::string& r) { return HasFullHead(r); });
   f.status = StatusOf(response);
   // After the answer the server closes: reading on sees the end.
   c.Receive(milliseconds(10000));
@@ -310,7 +312,8 @@ TEST_F(HostileClientTest, HugeHeaderLineGets431AtSixteenKiB) {
 
 TEST_F(HostileClientTest, ThreeHundredHeadersOfEightKiBGet431) {
   std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
-  for (int i = 0; i < 300; ++i) request += "X-H" + std::to_string(i) + ": " + std::string(8 * 1024, 'v') + "\r\n";
+  for (int i = 0; i < 300; ++i)
+    request += "X-H" + std::to_string(i) + ": " + std::string(8 * 1024, 'v') + "\r\n";
   request += "\r\n";
   RawConnection c(port());
   ASSERT_TRUE(c.ok());
@@ -325,7 +328,8 @@ TEST_F(HostileClientTest, HugeChunkedPostIsRefusedUnread) {
   ASSERT_TRUE(c.ok());
   // 256 MiB of chunked body: one endless chunk.
   const Flood f = SendWhileReading(
-      c, "POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000000\r\n", 256 * kMiB, 'b');
+      c, "POST /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10000000\r\n", 256 * kMiB,
+      'b');
   EXPECT_EQ(f.status, 411);
   EXPECT_TRUE(f.closed);
   EXPECT_LT(f.sent, 256 * kMiB);
@@ -333,8 +337,8 @@ TEST_F(HostileClientTest, HugeChunkedPostIsRefusedUnread) {
 
   RawConnection declared(port());
   ASSERT_TRUE(declared.ok());
-  const Flood g = SendWhileReading(declared, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 268435456\r\n\r\n",
-                                   256 * kMiB, 'b');
+  const Flood g = SendWhileReading(
+      declared, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 268435456\r\n\r\n", 256 * kMiB, 'b');
   EXPECT_EQ(g.status, 413);
   EXPECT_TRUE(g.closed);
   EXPECT_LT(PeakGrowth(), 16 * kMiB);
@@ -353,8 +357,9 @@ TEST_F(HostileClientTest, TwoThousandSlowConnectionsDoNotHoldBackScrapes) {
       for (int i = 0; i < 20 && !stop; ++i) std::this_thread::sleep_for(milliseconds(100));
     }
   });
-  ASSERT_TRUE(WaitUntil([&] { return Metric(*exporter_, "dashscope_exporter_http_open_connections") >= kMany; },
-                        milliseconds(10000)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return Metric(*exporter_, "dashscope_exporter_http_open_connections") >= kMany; },
+                milliseconds(10000)));
   // The head deadline (10 s from accept) ends them; scrape while they are held.
   const LatencyReport r = TimeScrapes(port(), 30, milliseconds(150));
   std::cout << "[ slow x" << kMany << " ] " << Describe(r) << std::endl;
@@ -368,8 +373,9 @@ TEST_F(HostileClientTest, TwoThousandSlowConnectionsDoNotHoldBackScrapes) {
 TEST_F(HostileClientTest, TwoThousandIdleConnectionsDoNotHoldBackScrapes) {
   auto idle = OpenMany(port(), kMany);
   ASSERT_EQ(idle.size(), size_t(kMany));
-  ASSERT_TRUE(WaitUntil([&] { return Metric(*exporter_, "dashscope_exporter_http_open_connections") >= kMany; },
-                        milliseconds(10000)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return Metric(*exporter_, "dashscope_exporter_http_open_connections") >= kMany; },
+                milliseconds(10000)));
   const LatencyReport r = TimeScrapes(port(), 30, milliseconds(150));
   std::cout << "[ idle x" << kMany << " ] " << Describe(r) << std::endl;
   EXPECT_EQ(r.ok, r.total) << Describe(r);
@@ -404,9 +410,9 @@ TEST_F(HostileClientTest, SigtermExitsPromptlyWhateverClientsDo) {
   auto slow = OpenMany(port(), kMany, "GET / HTTP/1.1\r\nHo");
   auto idle = OpenMany(port(), 500);
   ASSERT_EQ(slow.size(), size_t(kMany));
-  ASSERT_TRUE(WaitUntil(
-      [&] { return Metric(*exporter_, "dashscope_exporter_http_open_connections") >= kMany + 500; },
-      milliseconds(10000)));
+  ASSERT_TRUE(
+      WaitUntil([&] { return Metric(*exporter_, "dashscope_exporter_http_open_connections") >= kMany + 500; },
+                milliseconds(10000)));
   // One client in the middle of a big body it does not read.
   RawConnection reader(port());
   ASSERT_TRUE(reader.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));

@@ -96,8 +96,8 @@ std::string Timings(const std::string& extra = "") {
 }
 
 std::string Account(const std::string& name, const std::string& base_url, const std::string& extra = "") {
-  return "  - name: " + name + "\n    base_url: " + base_url + "\n    api_key_env: " +
-         std::string(kMockApiKeyEnv) + "\n" + extra;
+  return "  - name: " + name + "\n    base_url: " + base_url +
+         "\n    api_key_env: " + std::string(kMockApiKeyEnv) + "\n" + extra;
 }
 
 class ApiTransportTest : public ::testing::Test {
@@ -160,8 +160,9 @@ TEST_F(ApiTransportTest, HttpsProxyFromEnvironmentCarriesNoAuthorization) {
   ASSERT_NE(proxy, nullptr);
   auto env = NoProxyEnv(*mock);
   env["HTTPS_PROXY"] = proxy->url();
-  const std::string yaml = Timings() + "accounts:\n" +
-                           Account("mock", mock->base_url(), "    tls_config:\n      ca_file: " + pki.ca_cert + "\n");
+  const std::string yaml =
+      Timings() + "accounts:\n" +
+      Account("mock", mock->base_url(), "    tls_config:\n      ca_file: " + pki.ca_cert + "\n");
   auto exporter = Exporter::Start(yaml, {}, env);
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(Mine("dashscope_up") + " 1", std::chrono::seconds(15)))
@@ -169,7 +170,8 @@ TEST_F(ApiTransportTest, HttpsProxyFromEnvironmentCarriesNoAuthorization) {
   const auto heads = proxy->Heads();
   ASSERT_FALSE(heads.empty());
   for (const auto& head : heads) {
-    EXPECT_EQ(head.rfind("CONNECT 127.0.0.1:" + std::to_string(mock->port()) + " HTTP/1.1\r\n", 0), 0u) << head;
+    EXPECT_EQ(head.rfind("CONNECT 127.0.0.1:" + std::to_string(mock->port()) + " HTTP/1.1\r\n", 0), 0u)
+        << head;
     EXPECT_TRUE(HeaderLines(head, "Authorization").empty()) << head;
     EXPECT_TRUE(HeaderLines(head, "Proxy-Authorization").empty()) << head;
   }
@@ -187,15 +189,16 @@ TEST_F(ApiTransportTest, HttpBaseUrlIsNeverSentThroughAProxy) {
   env["HTTP_PROXY"] = proxy->url();
   auto exporter = Exporter::Start(Timings() + "accounts:\n" + Account("mock", mock->base_url()), {}, env);
   ASSERT_NE(exporter, nullptr);
-  ASSERT_TRUE(exporter->WaitForMetric(
-      "dashscope_api_errors_total{account=\"mock\",code=\"connection\"} 2", std::chrono::seconds(15)));
+  ASSERT_TRUE(exporter->WaitForMetric("dashscope_api_errors_total{account=\"mock\",code=\"connection\"} 2",
+                                      std::chrono::seconds(15)));
   EXPECT_TRUE(HasMetricLine(exporter->Metrics(), Mine("dashscope_up") + " 0"));
   EXPECT_EQ(proxy->connections(), 0);
   EXPECT_NE(mock->Admin("GET", "/mock/state").body.find("\"list_requests\":0"), std::string::npos);
   const std::string err = exporter->process().Stderr();
-  EXPECT_NE(err.find("not sent: base_url is http:// and HTTP_PROXY applies to it; the proxy would see the API "
-                     "key. Use an https:// base_url, or list the host in NO_PROXY"),
-            std::string::npos)
+  EXPECT_NE(
+      err.find("not sent: base_url is http:// and HTTP_PROXY applies to it; the proxy would see the API "
+               "key. Use an https:// base_url, or list the host in NO_PROXY"),
+      std::string::npos)
       << err;
   ExpectNoSecretsIn(*exporter, {mock->api_key()});
 }
@@ -222,8 +225,9 @@ TEST_F(ApiTransportTest, UnparsableProxyIsNotLoggedVerbatim) {
   ASSERT_NE(mock, nullptr);
   auto env = NoProxyEnv(*mock);
   env["HTTPS_PROXY"] = "socks5://user:HUNTER2-secret@proxy:1080";
-  const std::string yaml = Timings() + "accounts:\n" +
-                           Account("mock", mock->base_url(), "    tls_config:\n      ca_file: " + pki.ca_cert + "\n");
+  const std::string yaml =
+      Timings() + "accounts:\n" +
+      Account("mock", mock->base_url(), "    tls_config:\n      ca_file: " + pki.ca_cert + "\n");
   auto exporter = Exporter::Start(yaml, {}, env);
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(Mine("dashscope_up") + " 1", std::chrono::seconds(15)));
@@ -243,12 +247,12 @@ TEST_F(ApiTransportTest, PrivateCaServerNameAndInsecureSkipVerify) {
   ASSERT_NE(mock, nullptr);
   const std::string url = mock->base_url();
   const std::string ca = "      ca_file: " + pki.ca_cert + "\n";
-  const std::string yaml = Timings() + "accounts:\n" +
-                           Account("with_ca", url, "    tls_config:\n" + ca) +
-                           Account("system_ca", url) +
-                           Account("wrong_name", url, "    tls_config:\n" + ca + "      server_name: other.test\n") +
-                           Account("right_name", url, "    tls_config:\n" + ca + "      server_name: mock.test\n") +
-                           Account("insecure", url, "    tls_config:\n      insecure_skip_verify: true\n");
+  const std::string yaml =
+      Timings() + "accounts:\n" + Account("with_ca", url, "    tls_config:\n" + ca) +
+      Account("system_ca", url) +
+      Account("wrong_name", url, "    tls_config:\n" + ca + "      server_name: other.test\n") +
+      Account("right_name", url, "    tls_config:\n" + ca + "      server_name: mock.test\n") +
+      Account("insecure", url, "    tls_config:\n      insecure_skip_verify: true\n");
   auto exporter = Exporter::Start(yaml, {}, NoProxyEnv(*mock));
   ASSERT_NE(exporter, nullptr);
   const auto up = [](const std::string& a, int v) {
@@ -299,7 +303,8 @@ TEST_F(ApiTransportTest, RotatedKeyFileTakesEffectWithoutSighup) {
   ASSERT_EQ(std::rename((file + ".new").c_str(), file.c_str()), 0);
   ASSERT_TRUE(exporter->WaitForMetric(Mine("dashscope_up") + " 1", std::chrono::seconds(15)))
       << exporter->process().Stderr();
-  const std::string polls_before = std::to_string(*Sample(exporter->Metrics(), Mine("dashscope_polls_total")));
+  const std::string polls_before =
+      std::to_string(*Sample(exporter->Metrics(), Mine("dashscope_polls_total")));
 
   std::remove(file.c_str());
   // Three more polls, all good with the key already loaded.
@@ -323,8 +328,8 @@ TEST_F(ApiTransportTest, RotatedKeyFileTakesEffectWithoutSighup) {
 TEST_F(ApiTransportTest, RefusedPageSizeFallsBackTo100Once) {
   auto mock = Mock::Start({"--max-page-size", "100", "--deployments", "250"});
   ASSERT_NE(mock, nullptr);
-  auto exporter = Exporter::Start(Timings("page_size: 200\n") + "accounts:\n" + Account("mock", mock->base_url()),
-                                  {}, NoProxyEnv(*mock));
+  auto exporter = Exporter::Start(
+      Timings("page_size: 200\n") + "accounts:\n" + Account("mock", mock->base_url()), {}, NoProxyEnv(*mock));
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(Mine("dashscope_up") + " 1", std::chrono::seconds(15)))
       << exporter->process().Stderr();
@@ -339,7 +344,8 @@ TEST_F(ApiTransportTest, RefusedPageSizeFallsBackTo100Once) {
       },
       std::chrono::seconds(15)));
   const std::string m = exporter->Metrics();
-  EXPECT_TRUE(HasMetricLine(m, "dashscope_api_errors_total{account=\"mock\",code=\"InvalidParameter\"} 1")) << m;
+  EXPECT_TRUE(HasMetricLine(m, "dashscope_api_errors_total{account=\"mock\",code=\"InvalidParameter\"} 1"))
+      << m;
   EXPECT_TRUE(HasMetricLine(m, Mine("dashscope_poll_failures_total") + " 0")) << m;
   const std::string state = mock->Admin("GET", "/mock/state").body;
   EXPECT_NE(state.find("\"last_page_size\":100"), std::string::npos) << state;
@@ -376,7 +382,8 @@ TEST_F(ApiTransportTest, HugeRetryAfterIsCappedAtFifteenMinutes) {
   const double until = *seen;
   EXPECT_LE(until, now + 15 * 60 + 1);
   EXPECT_GE(until, now + 15 * 60 - 30);
-  EXPECT_TRUE(HasMetricLine(exporter->Metrics(), "dashscope_api_errors_total{account=\"mock\",code=\"Throttling\"} 1"));
+  EXPECT_TRUE(HasMetricLine(exporter->Metrics(),
+                            "dashscope_api_errors_total{account=\"mock\",code=\"Throttling\"} 1"));
 }
 
 // The API sends its response one byte every 200 ms: the request ends at

@@ -166,10 +166,8 @@ double Value(const std::string& exposition, const std::string& series) {
   return Sample(exposition, series).value_or(-1);
 }
 
-std::string Series(const std::string& metric, const std::string& id,
-                   const std::string& account = "mock") {
-  return metric + "{account=\"" + account + "\",workspace_id=\"llm-mock\",deployed_model=\"" + id +
-         "\"}";
+std::string Series(const std::string& metric, const std::string& id, const std::string& account = "mock") {
+  return metric + "{account=\"" + account + "\",workspace_id=\"llm-mock\",deployed_model=\"" + id + "\"}";
 }
 
 // Runs promtool check metrics over `exposition`; its exit code and output.
@@ -197,14 +195,12 @@ class LargeFleetTest : public ::testing::TestWithParam<FleetCase> {};
 TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
   const int page_size = GetParam().page_size;
   constexpr int kFleet = 450;
-  auto mock =
-      Mock::Start({"--deployments", std::to_string(kFleet), "--envelope", GetParam().envelope});
+  auto mock = Mock::Start({"--deployments", std::to_string(kFleet), "--envelope", GetParam().envelope});
   ASSERT_NE(mock, nullptr);
   // A long interval: exactly one poll happens during the test, so the request
   // counter can be compared with the number of pages.
   auto exporter = Exporter::Start(MockConfig(
-      *mock,
-      "poll_interval: 60s\nrequest_timeout: 5s\npage_size: " + std::to_string(page_size) + "\n"));
+      *mock, "poll_interval: 60s\nrequest_timeout: 5s\npage_size: " + std::to_string(page_size) + "\n"));
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 10000ms)) << exporter->Metrics();
 
@@ -233,8 +229,7 @@ TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
       status_of[id] = Label(series, "status");
     }
   }
-  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(),
-            static_cast<size_t>(kFleet));
+  EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(), static_cast<size_t>(kFleet));
   for (const char* family : {"dashscope_deployment_capacity", "dashscope_deployment_ready_capacity",
                              "dashscope_deployment_base_capacity", "dashscope_deployment_info",
                              "dashscope_deployment_created_timestamp_seconds",
@@ -255,8 +250,8 @@ TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
   auto expect = [&](const std::string& series, std::optional<double> want) {
     const std::optional<double> got = sample(series);
     if (got != want) {
-      mismatches.push_back(series + ": exporter " + (got ? std::to_string(*got) : "absent") +
-                           ", mock " + (want ? std::to_string(*want) : "absent"));
+      mismatches.push_back(series + ": exporter " + (got ? std::to_string(*got) : "absent") + ", mock " +
+                           (want ? std::to_string(*want) : "absent"));
     }
   };
   for (const ListedDeployment& d : listed) {
@@ -273,20 +268,19 @@ TEST_P(LargeFleetTest, OneSeriesSetPerDeploymentWithTheMocksValues) {
     expect(Series("dashscope_deployment_prepaid_expiry_timestamp_seconds", id), d.prepaid_expiry);
     expect(Series("dashscope_deployment_status_changes_total", id), 0.0);  // one poll: no change seen
     expect(Series("dashscope_deployment_status_changed_timestamp_seconds", id), d.modified);
-    const std::string info = "dashscope_deployment_info{account=\"mock\",workspace_id=\"" +
-                             d.workspace_id + "\",deployed_model=\"" + id + "\",name=\"" +
-                             d.name.value_or("") + "\",model_name=\"" + d.model_name +
-                             "\",base_model=\"" + d.base_model + "\",plan=\"" +
-                             d.plan.value_or("") + "\",charge_type=\"" + d.charge_type +
+    const std::string info = "dashscope_deployment_info{account=\"mock\",workspace_id=\"" + d.workspace_id +
+                             "\",deployed_model=\"" + id + "\",name=\"" + d.name.value_or("") +
+                             "\",model_name=\"" + d.model_name + "\",base_model=\"" + d.base_model +
+                             "\",plan=\"" + d.plan.value_or("") + "\",charge_type=\"" + d.charge_type +
                              "\",model_unit_spec=\"" + d.model_unit_spec.value_or("") +
                              "\",ptu_service_tier=\"" + d.ptu_service_tier.value_or("") +
                              "\",overflow_strategy=\"" + d.overflow_strategy.value_or("") + "\"}";
     expect(info, 1.0);
-    static const std::set<std::string> kSeven = {"PENDING", "UPDATING", "RUNNING", "STOPPED",
-                                                 "DELETING", "FAILED",  "UNKNOWN"};
+    static const std::set<std::string> kSeven = {"PENDING",  "UPDATING", "RUNNING", "STOPPED",
+                                                 "DELETING", "FAILED",   "UNKNOWN"};
     const bool known = kSeven.contains(d.status);
-    const std::string three = "{account=\"mock\",workspace_id=\"" + d.workspace_id +
-                              "\",deployed_model=\"" + id + "\"";
+    const std::string three =
+        "{account=\"mock\",workspace_id=\"" + d.workspace_id + "\",deployed_model=\"" + id + "\"";
     expect("dashscope_deployment_unexpected_status_info" + three + ",raw_status=\"" + d.status + "\"}",
            known ? std::nullopt : std::optional(1.0));
     if (status_ones[id] != 1 || status_of[id] != (known ? d.status : "UNKNOWN")) {
@@ -317,15 +311,13 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
   auto mock = Mock::Start();
   ASSERT_NE(mock, nullptr);
   // Pinned at tick 0: gmt_modified becomes tick 0, 2025-06-17T11:00:00Z.
-  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?set=" + kFirstId +
-                                    "&status=STOPPED&capacity=4&ready_capacity=0")
-                .status,
-            200);
   ASSERT_EQ(
-      mock->Admin("POST",
-                  "/mock/deployments?add=pinned-e2e-001&status=RUNNING&capacity=3&name=Pinned")
+      mock->Admin("POST", "/mock/deployments?set=" + kFirstId + "&status=STOPPED&capacity=4&ready_capacity=0")
           .status,
       200);
+  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?add=pinned-e2e-001&status=RUNNING&capacity=3&name=Pinned")
+                .status,
+            200);
   auto exporter = Exporter::Start(MockConfig(*mock));
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 5000ms));
@@ -359,14 +351,12 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
   };
   std::vector<std::string> actual;
   for (const auto& line : DeploymentLines(text)) {
-    if (line.find("deployed_model=\"" + kFirstId + "\"") != std::string::npos)
-      actual.push_back(line);
+    if (line.find("deployed_model=\"" + kFirstId + "\"") != std::string::npos) actual.push_back(line);
   }
   EXPECT_EQ(actual, expected);
 
   // An added deployment without rpm/tpm limits has no limit series at all.
-  const std::string added =
-      "{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"pinned-e2e-001\"";
+  const std::string added = "{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"pinned-e2e-001\"";
   const std::vector<std::string> expected_added = {
       "dashscope_deployment_capacity" + added + "} 3",
       "dashscope_deployment_ready_capacity" + added + "} 3",
@@ -380,7 +370,8 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
       "dashscope_deployment_status" + added + ",status=\"UNKNOWN\"} 0",
       "dashscope_deployment_info" + added +
           ",name=\"Pinned\",model_name=\"qwen-plus\",base_model=\"qwen-plus\",plan=\"mu\",charge_"
-          "type=\"post_paid\",model_unit_spec=\"mu.small.1x\",ptu_service_tier=\"\",overflow_strategy=\"\"} 1",
+          "type=\"post_paid\",model_unit_spec=\"mu.small.1x\",ptu_service_tier=\"\",overflow_strategy=\"\"} "
+          "1",
       "dashscope_deployment_created_timestamp_seconds" + added + "} 1750158000",
       "dashscope_deployment_modified_timestamp_seconds" + added + "} 1750158000",
       "dashscope_deployment_status_changed_timestamp_seconds" + added + "} 1750158000",
@@ -388,8 +379,7 @@ TEST(ExporterTest, PinnedDeploymentHasExactLines) {
   };
   std::vector<std::string> actual_added;
   for (const auto& line : DeploymentLines(text)) {
-    if (line.find("deployed_model=\"pinned-e2e-001\"") != std::string::npos)
-      actual_added.push_back(line);
+    if (line.find("deployed_model=\"pinned-e2e-001\"") != std::string::npos) actual_added.push_back(line);
   }
   EXPECT_EQ(actual_added, expected_added);
 
@@ -412,9 +402,7 @@ TEST(ExporterTest, RemovedDeploymentVanishesAndAddedOneAppears) {
   ASSERT_TRUE(exporter->WaitForMetric(first + " 6", 5000ms)) << exporter->Metrics();
 
   ASSERT_EQ(mock->Admin("POST", "/mock/deployments?remove=" + kFirstId).status, 200);
-  ASSERT_EQ(
-      mock->Admin("POST", "/mock/deployments?add=fresh-e2e-001&status=RUNNING&capacity=2").status,
-      200);
+  ASSERT_EQ(mock->Admin("POST", "/mock/deployments?add=fresh-e2e-001&status=RUNNING&capacity=2").status, 200);
 
   const std::string fresh = Series("dashscope_deployment_capacity", "fresh-e2e-001");
   ASSERT_TRUE(exporter->WaitForMetric(fresh + " 2", 5000ms)) << exporter->Metrics();
@@ -443,8 +431,8 @@ TEST(ExporterTest, EverythingTheApiSaysIsExported) {
                     ",raw_status=\"DEPLOYING\"} 1",
                 "dashscope_deployment_unexpected_status_info" + labels("qwen-turbo-6aa676f6-mock014") +
                     ",raw_status=\"WAIT_PRE_PAID_BILLING_TO_DEPLOYING\"} 1",
-                "dashscope_deployment_unexpected_status_info" + labels("qwen2.5-7b-instruct-c7cb17f2-mock015") +
-                    ",raw_status=\"SCALING\"} 1"}));
+                "dashscope_deployment_unexpected_status_info" +
+                    labels("qwen2.5-7b-instruct-c7cb17f2-mock015") + ",raw_status=\"SCALING\"} 1"}));
   EXPECT_TRUE(HasMetricLine(text, "dashscope_deployment_status" + labels("qwen-turbo-a561c8cf-mock013") +
                                       ",status=\"UNKNOWN\"} 1"));
   // Index 4 sends rpm_limit as the string "300".
@@ -454,8 +442,9 @@ TEST(ExporterTest, EverythingTheApiSaysIsExported) {
       text, Series("dashscope_deployment_prepaid_expiry_timestamp_seconds", kCreatedId) + " 1939374000"));
   const auto info = LinesStartingWith(text, "dashscope_deployment_info" + labels(kCreatedId) + ",");
   ASSERT_EQ(info.size(), 1u) << text;
-  EXPECT_TRUE(info[0].ends_with(",plan=\"ptu\",charge_type=\"pre_paid\",model_unit_spec=\"\","
-                                "ptu_service_tier=\"ptu_fast\",overflow_strategy=\"enable\"} 1"))
+  EXPECT_TRUE(
+      info[0].ends_with(",plan=\"ptu\",charge_type=\"pre_paid\",model_unit_spec=\"\","
+                        "ptu_service_tier=\"ptu_fast\",overflow_strategy=\"enable\"} 1"))
       << info[0];
   EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_ptu_input_tpm{").size(), 4u);
   EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_ptu_output_tpm{").size(), 4u);
@@ -488,8 +477,10 @@ TEST(ExporterSignalTest, StatusHistoryFollowsChangesAcrossPollsAndReloads) {
   // The poll that saw the change timed it, in wall-clock time.
   EXPECT_GE(at, before - 1);
   EXPECT_LE(at, static_cast<double>(std::time(nullptr)) + 1);
-  EXPECT_TRUE(HasMetricLine(text, "dashscope_deployment_failure_info{account=\"mock\",workspace_id=\"llm-mock\","
-                                  "deployed_model=\"" + kFirstId + "\",reason=\"Insufficient quota\"} 1"));
+  EXPECT_TRUE(HasMetricLine(text,
+                            "dashscope_deployment_failure_info{account=\"mock\",workspace_id=\"llm-mock\","
+                            "deployed_model=\"" +
+                                kFirstId + "\",reason=\"Insufficient quota\"} 1"));
   // Polls that see the same status move nothing.
   const double polls = Value(text, "dashscope_polls_total{account=\"mock\"}");
   ASSERT_TRUE(exporter->WaitForMetrics(
@@ -507,8 +498,8 @@ TEST(ExporterSignalTest, StatusHistoryFollowsChangesAcrossPollsAndReloads) {
   EXPECT_EQ(Value(text, changed), at);
   EXPECT_TRUE(HasMetricLine(text, changes + " 1"));
   // The new account saw no change yet: first seen in FAILED at the pin's time.
-  EXPECT_TRUE(HasMetricLine(
-      text, Series("dashscope_deployment_status_changes_total", kFirstId, "second") + " 0"));
+  EXPECT_TRUE(
+      HasMetricLine(text, Series("dashscope_deployment_status_changes_total", kFirstId, "second") + " 0"));
 
   // A reload that replaces every poller (request_timeout changes): the history
   // reaches the new one.
@@ -519,7 +510,9 @@ TEST(ExporterSignalTest, StatusHistoryFollowsChangesAcrossPollsAndReloads) {
       5000ms));
   const double polls_after = Value(exporter->Metrics(), "dashscope_polls_total{account=\"mock\"}");
   ASSERT_TRUE(exporter->WaitForMetrics(
-      [&](const std::string& t) { return Value(t, "dashscope_polls_total{account=\"mock\"}") >= polls_after + 1; },
+      [&](const std::string& t) {
+        return Value(t, "dashscope_polls_total{account=\"mock\"}") >= polls_after + 1;
+      },
       5000ms));
   text = exporter->Metrics();
   EXPECT_TRUE(HasMetricLine(text, "dashscope_exporter_config_last_reload_successful 1"));
@@ -541,15 +534,14 @@ TEST(ExporterTest, StatusFollowsTheMocksSchedule) {
       "dashscope_deployment_status{account=\"mock\",workspace_id=\"llm-mock\",deployed_model=\"" +
       kCreatedId + "\",status=";
   ASSERT_TRUE(exporter->WaitForMetric(status + "\"PENDING\"} 1", 5000ms)) << exporter->Metrics();
-  EXPECT_TRUE(HasMetricLine(exporter->Metrics(),
-                            Series("dashscope_deployment_ready_capacity", kCreatedId) + " 0"));
+  EXPECT_TRUE(
+      HasMetricLine(exporter->Metrics(), Series("dashscope_deployment_ready_capacity", kCreatedId) + " 0"));
 
   ASSERT_EQ(mock->Admin("POST", "/mock/tick?n=2").status, 200);
   ASSERT_TRUE(exporter->WaitForMetric(status + "\"RUNNING\"} 1", 5000ms)) << exporter->Metrics();
   const std::string text = exporter->Metrics();
   EXPECT_TRUE(HasMetricLine(text, status + "\"PENDING\"} 0"));
-  EXPECT_TRUE(
-      HasMetricLine(text, Series("dashscope_deployment_ready_capacity", kCreatedId) + " 2"));
+  EXPECT_TRUE(HasMetricLine(text, Series("dashscope_deployment_ready_capacity", kCreatedId) + " 2"));
   // Tick 2 is 20 simulated seconds after tick 0.
   EXPECT_TRUE(HasMetricLine(
       text, Series("dashscope_deployment_modified_timestamp_seconds", kCreatedId) + " 1750158020"));
@@ -577,9 +569,7 @@ TEST(ExporterTest, PromtoolCheckMetricsIsClean) {
     }
   }
   // Also with error counters and a failed poll in the exposition.
-  ASSERT_EQ(
-      mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status,
-      200);
+  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status, 200);
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms));
   const std::string failing = exporter->Metrics();
   ASSERT_THAT(failing, HasSubstr("dashscope_api_errors_total{"));
@@ -619,8 +609,7 @@ TEST(ExporterTest, HttpEndpoints) {
   }
 
   // Negotiation: gzip only when the client lists it.
-  EXPECT_EQ(exporter->Get("/metrics", {{"Accept-Encoding", "identity"}}).Header("Content-Encoding"),
-            "");
+  EXPECT_EQ(exporter->Get("/metrics", {{"Accept-Encoding", "identity"}}).Header("Content-Encoding"), "");
   HttpResult listed = exporter->Get("/metrics", {{"Accept-Encoding", "br, gzip"}});
   EXPECT_EQ(listed.Header("Content-Encoding"), "gzip");
   EXPECT_TRUE(GunzipMembers(listed.body).has_value());
@@ -632,8 +621,7 @@ TEST(ExporterTest, HttpEndpoints) {
   HttpResult landing = exporter->Get("/");
   EXPECT_EQ(landing.status, 200);
   EXPECT_THAT(landing.Header("Content-Type"), HasSubstr("text/html"));
-  for (const ListedDeployment& d : ListMock(*mock))
-    EXPECT_THAT(landing.body, HasSubstr(d.deployed_model));
+  for (const ListedDeployment& d : ListMock(*mock)) EXPECT_THAT(landing.body, HasSubstr(d.deployed_model));
   EXPECT_THAT(landing.body, HasSubstr("/metrics"));
   // Statuses of the default fleet at tick 0 (index 1 PENDING, index 3 STOPPED).
   EXPECT_THAT(landing.body, HasSubstr("PENDING"));
@@ -654,8 +642,7 @@ TEST(ExporterTest, ReadyOnlyAfterTheFirstSuccessfulPoll) {
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(WaitUntil(
       [&] {
-        return mock->Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") !=
-               std::string::npos;
+        return mock->Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") != std::string::npos;
       },
       5000ms));
   EXPECT_EQ(exporter->Get("/readyz").status, 503);
@@ -663,10 +650,9 @@ TEST(ExporterTest, ReadyOnlyAfterTheFirstSuccessfulPoll) {
   const auto started = Clock::now();
   EXPECT_TRUE(WaitUntil([&] { return exporter->Get("/readyz").status == 200; }, 10000ms));
   EXPECT_TRUE(HasMetricLine(exporter->Metrics(), kUp));
-  std::printf(
-      "[ measured ] ready %lld ms after the checks with a 3000 ms first request\n",
-      static_cast<long long>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()));
+  std::printf("[ measured ] ready %lld ms after the checks with a 3000 ms first request\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count()));
 }
 
 TEST(ExporterTest, NotReadyWhileTheApiIsDown) {
@@ -678,8 +664,8 @@ TEST(ExporterTest, NotReadyWhileTheApiIsDown) {
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms)) << exporter->Metrics();
   EXPECT_EQ(exporter->Get("/readyz").status, 503);
   EXPECT_EQ(exporter->Get("/healthz").status, 200);
-  EXPECT_TRUE(exporter->WaitForMetric(
-      "dashscope_api_errors_total{account=\"mock\",code=\"connection\"}", 1000ms))
+  EXPECT_TRUE(
+      exporter->WaitForMetric("dashscope_api_errors_total{account=\"mock\",code=\"connection\"}", 1000ms))
       << exporter->Metrics();
 }
 
@@ -695,9 +681,7 @@ TEST(ExporterTest, ApiFailureKeepsTheLastGoodData) {
   const std::vector<std::string> good = DeploymentLines(exporter->Metrics());
   ASSERT_EQ(LinesStartingWith(exporter->Metrics(), "dashscope_deployment_capacity{").size(), 12u);
 
-  ASSERT_EQ(
-      mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status,
-      200);
+  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status, 200);
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms));
   const std::string down = exporter->Metrics();
   EXPECT_EQ(DeploymentLines(down), good);
@@ -734,12 +718,9 @@ TEST(ExporterTest, DataOlderThanMaxStalenessIsDropped) {
   auto exporter = Exporter::Start(MockConfig(*mock, "max_staleness: 2s\n"));
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 5000ms));
-  EXPECT_TRUE(
-      HasMetricLine(exporter->Metrics(), "dashscope_stale_data_dropped{account=\"mock\"} 0"));
+  EXPECT_TRUE(HasMetricLine(exporter->Metrics(), "dashscope_stale_data_dropped{account=\"mock\"} 0"));
 
-  ASSERT_EQ(
-      mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status,
-      200);
+  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=0").status, 200);
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms));
   const std::string down = exporter->Metrics();
   const double last_success =
@@ -748,15 +729,13 @@ TEST(ExporterTest, DataOlderThanMaxStalenessIsDropped) {
   ASSERT_FALSE(DeploymentLines(down).empty()) << "dropped before max_staleness";
 
   ASSERT_TRUE(exporter->WaitForMetrics(
-      [](const std::string& text) { return !text.empty() && DeploymentLines(text).empty(); },
-      6000ms))
+      [](const std::string& text) { return !text.empty() && DeploymentLines(text).empty(); }, 6000ms))
       << exporter->Metrics();
   const double dropped_after =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() -
       last_success;
-  std::printf(
-      "[ measured ] deployment series dropped %.2f s after the last good poll (max_staleness 2s)\n",
-      dropped_after);
+  std::printf("[ measured ] deployment series dropped %.2f s after the last good poll (max_staleness 2s)\n",
+              dropped_after);
   // Dropped at the first failing poll after 2 s; polls come every second
   // (slack for a loaded machine).
   EXPECT_GE(dropped_after, 2.0);
@@ -794,8 +773,7 @@ RunResult RunExporter(std::vector<std::string> args, std::map<std::string, std::
 
 class ConfigFile {
  public:
-  explicit ConfigFile(const std::string& yaml)
-      : path_(dir_.File("exporter.yml")) {
+  explicit ConfigFile(const std::string& yaml) : path_(dir_.File("exporter.yml")) {
     EXPECT_TRUE(WriteFile(path_, yaml));
   }
   const std::string& path() const { return path_; }
@@ -811,8 +789,7 @@ TEST(ExporterOnceTest, PrintsTheExpositionAndExitsZero) {
   ConfigFile config(MockConfig(*mock));
   RunResult r = RunExporter({"--config.file=" + config.path(), "--once"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(HasMetricLine(r.out, Series("dashscope_deployment_capacity", kFirstId) + " 6"))
-      << r.out;
+  EXPECT_TRUE(HasMetricLine(r.out, Series("dashscope_deployment_capacity", kFirstId) + " 6")) << r.out;
   EXPECT_TRUE(HasMetricLine(r.out, kUp));
   EXPECT_THAT(r.err, Not(HasSubstr("poll failed")));
   auto [code, output] = Promtool(r.out);
@@ -837,17 +814,16 @@ TEST(ExporterOnceTest, WrongKeyFailsNamingTheAccount) {
 TEST(ExporterOnceTest, OneFailingAccountFailsTheRunButTheOthersArePrinted) {
   auto mock = Mock::Start();
   ASSERT_NE(mock, nullptr);
-  ConfigFile config(MockConfig(
-      *mock, "",
-      "  - name: broken\n    base_url: http://127.0.0.1:" + std::to_string(UnusedLoopbackPort()) +
-          "\n    api_key_env: DASHSCOPE_MOCK_API_KEY\n"));
+  ConfigFile config(
+      MockConfig(*mock, "",
+                 "  - name: broken\n    base_url: http://127.0.0.1:" + std::to_string(UnusedLoopbackPort()) +
+                     "\n    api_key_env: DASHSCOPE_MOCK_API_KEY\n"));
   RunResult r = RunExporter({"--config.file=" + config.path(), "--once"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.code, -1) << "did not exit";
   EXPECT_THAT(r.err, HasSubstr("poll failed: account broken"));
   EXPECT_THAT(r.err, Not(HasSubstr("account mock")));
-  EXPECT_TRUE(HasMetricLine(r.out, Series("dashscope_deployment_capacity", kFirstId) + " 6"))
-      << r.out;
+  EXPECT_TRUE(HasMetricLine(r.out, Series("dashscope_deployment_capacity", kFirstId) + " 6")) << r.out;
   EXPECT_TRUE(HasMetricLine(r.out, kUp));
   EXPECT_TRUE(HasMetricLine(r.out, "dashscope_up{account=\"broken\"} 0"));
 }
@@ -891,11 +867,10 @@ TEST(ExporterFlagsTest, CheckConfigNamesAnUnknownKey) {
   RunResult r = RunExporter({"--config.file=" + config.path(), "--check-config"});
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.code, -1);
-  EXPECT_EQ(
-      r.err,
-      "dashscope_exporter: " + config.path() +
-          ":3:1: poll_intervall: unknown key; allowed: poll_interval, request_timeout, page_size, "
-          "max_staleness, max_retries, retry_base_delay, max_response_bytes, accounts\n");
+  EXPECT_EQ(r.err,
+            "dashscope_exporter: " + config.path() +
+                ":3:1: poll_intervall: unknown key; allowed: poll_interval, request_timeout, page_size, "
+                "max_staleness, max_retries, retry_base_delay, max_response_bytes, accounts\n");
   EXPECT_EQ(r.out, "");
 }
 
@@ -943,8 +918,7 @@ TEST(ExporterFlagsTest, BadFlagsAreNamed) {
   EXPECT_NE(unknown.code, -1);
   EXPECT_THAT(unknown.err, HasSubstr("--web.listen-adress"));
 
-  RunResult missing =
-      RunExporter({"--config.file=/nonexistent/dse/exporter.yml", "--check-config"});
+  RunResult missing = RunExporter({"--config.file=/nonexistent/dse/exporter.yml", "--check-config"});
   EXPECT_NE(missing.code, 0);
   EXPECT_NE(missing.code, -1);
   EXPECT_THAT(missing.err, HasSubstr("/nonexistent/dse/exporter.yml"));
@@ -966,29 +940,23 @@ TEST(ExporterSignalTest, SighupReloadsAndRefusesABadFile) {
 
   exporter->RewriteConfig(MockConfig(*mock, "", MockAccountYaml(*mock, "second")));
   ASSERT_TRUE(exporter->process().Signal(SIGHUP));
-  ASSERT_TRUE(exporter->WaitForMetric("dashscope_up{account=\"second\"} 1", 5000ms))
-      << exporter->Metrics();
+  ASSERT_TRUE(exporter->WaitForMetric("dashscope_up{account=\"second\"} 1", 5000ms)) << exporter->Metrics();
   std::string text = exporter->Metrics();
   EXPECT_TRUE(HasMetricLine(text, "dashscope_exporter_config_last_reload_successful 1"));
-  EXPECT_TRUE(
-      HasMetricLine(text, Series("dashscope_deployment_capacity", kFirstId, "second") + " 6"));
-  EXPECT_TRUE(
-      HasMetricLine(text, Series("dashscope_deployment_capacity", kFirstId, "mock") + " 6"));
+  EXPECT_TRUE(HasMetricLine(text, Series("dashscope_deployment_capacity", kFirstId, "second") + " 6"));
+  EXPECT_TRUE(HasMetricLine(text, Series("dashscope_deployment_capacity", kFirstId, "mock") + " 6"));
   EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(), 24u);
 
   // Not YAML at all: an unclosed flow sequence.
   exporter->RewriteConfig("poll_interval: 1s\naccounts: [\n");
   ASSERT_TRUE(exporter->process().Signal(SIGHUP));
-  ASSERT_TRUE(
-      exporter->WaitForMetric("dashscope_exporter_config_last_reload_successful 0", 5000ms));
+  ASSERT_TRUE(exporter->WaitForMetric("dashscope_exporter_config_last_reload_successful 0", 5000ms));
   EXPECT_TRUE(exporter->process().Running());
   // The old configuration stays in force: both accounts keep being polled.
   text = exporter->Metrics();
   const double polls = Value(text, "dashscope_polls_total{account=\"second\"}");
   EXPECT_TRUE(exporter->WaitForMetrics(
-      [&](const std::string& t) {
-        return Value(t, "dashscope_polls_total{account=\"second\"}") > polls;
-      },
+      [&](const std::string& t) { return Value(t, "dashscope_polls_total{account=\"second\"}") > polls; },
       3000ms));
   text = exporter->Metrics();
   EXPECT_TRUE(HasMetricLine(text, kUp));
@@ -998,18 +966,14 @@ TEST(ExporterSignalTest, SighupReloadsAndRefusesABadFile) {
   // The loader's message, file:line:col first, in the log.
   const std::string err = exporter->process().Stderr();
   EXPECT_THAT(err, HasSubstr("configuration reload failed"));
-  EXPECT_THAT(err, HasSubstr(exporter->config_path() +
-                             ":3:1: invalid YAML: end of sequence flow not found"));
+  EXPECT_THAT(err, HasSubstr(exporter->config_path() + ":3:1: invalid YAML: end of sequence flow not found"));
 
   // A fixed file is taken again.
   exporter->RewriteConfig(MockConfig(*mock));
   ASSERT_TRUE(exporter->process().Signal(SIGHUP));
-  ASSERT_TRUE(
-      exporter->WaitForMetric("dashscope_exporter_config_last_reload_successful 1", 5000ms));
+  ASSERT_TRUE(exporter->WaitForMetric("dashscope_exporter_config_last_reload_successful 1", 5000ms));
   EXPECT_TRUE(exporter->WaitForMetrics(
-      [](const std::string& t) {
-        return !t.empty() && t.find("account=\"second\"") == std::string::npos;
-      },
+      [](const std::string& t) { return !t.empty() && t.find("account=\"second\"") == std::string::npos; },
       3000ms))
       << exporter->Metrics();
 }
@@ -1024,8 +988,7 @@ TEST(ExporterSignalTest, SigtermExitsZeroPromptly) {
   ASSERT_TRUE(exporter->process().Signal(SIGTERM));
   std::optional<int> code = exporter->process().WaitExit(5000ms);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent);
-  std::printf("[ measured ] SIGTERM while idle: exit after %lld ms\n",
-              static_cast<long long>(took.count()));
+  std::printf("[ measured ] SIGTERM while idle: exit after %lld ms\n", static_cast<long long>(took.count()));
   ASSERT_TRUE(code.has_value()) << "still running 5 s after SIGTERM";
   EXPECT_EQ(*code, 0) << exporter->process().Stderr();
   EXPECT_LT(took, 2000ms);
@@ -1040,8 +1003,7 @@ TEST(ExporterSignalTest, SigtermExitsZeroWhileARequestHangs) {
   // Wait until the exporter's request is held by the mock.
   ASSERT_TRUE(WaitUntil(
       [&] {
-        return mock->Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") !=
-               std::string::npos;
+        return mock->Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") != std::string::npos;
       },
       5000ms));
   const auto sent = Clock::now();
@@ -1066,29 +1028,24 @@ TEST(ExporterSecretTest, ApiKeyNeverAppears) {
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 5000ms));
   // Failures log more: an auth error, a gateway page, a timeout.
-  ASSERT_EQ(
-      mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=1").status,
-      200);
+  ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=http&status=401&code=InvalidApiKey&times=1").status, 200);
   ASSERT_TRUE(exporter->WaitForMetric(kDown, 5000ms));
   ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=html&status=502&times=1").status, 200);
-  ASSERT_TRUE(exporter->WaitForMetric(
-      "dashscope_api_errors_total{account=\"mock\",code=\"http_502\"}", 5000ms))
+  ASSERT_TRUE(
+      exporter->WaitForMetric("dashscope_api_errors_total{account=\"mock\",code=\"http_502\"}", 5000ms))
       << exporter->Metrics();
   ASSERT_TRUE(exporter->WaitForMetric(kUp, 5000ms));
   // And a reload.
   ASSERT_TRUE(exporter->process().Signal(SIGHUP));
   ASSERT_TRUE(WaitUntil(
-      [&] {
-        return exporter->process().Stderr().find("configuration reloaded") != std::string::npos;
-      },
+      [&] { return exporter->process().Stderr().find("configuration reloaded") != std::string::npos; },
       5000ms));
 
   EXPECT_THAT(exporter->Metrics(), Not(HasSubstr(key)));
   EXPECT_THAT(exporter->Get("/metrics", {{"Accept-Encoding", "gzip"}}).body, Not(HasSubstr(key)));
   EXPECT_THAT(exporter->Get("/").body, Not(HasSubstr(key)));
   EXPECT_THAT(exporter->Get("/readyz").body, Not(HasSubstr(key)));
-  const std::string cmdline =
-      ReadFile("/proc/" + std::to_string(exporter->process().pid()) + "/cmdline");
+  const std::string cmdline = ReadFile("/proc/" + std::to_string(exporter->process().pid()) + "/cmdline");
   ASSERT_FALSE(cmdline.empty());
   EXPECT_THAT(cmdline, Not(HasSubstr(key)));
 

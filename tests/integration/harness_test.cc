@@ -42,9 +42,8 @@ TEST(HarnessTest, HasMetricLineMatchesWholeLinesWhenAValueIsGiven) {
 }
 
 TEST(HarnessTest, ProcessReportsExitCodesSignalsAndOutput) {
-  auto ok =
-      Process::Start("/bin/sh", {"-c", "echo out; echo err >&2; echo \"$DSE_HARNESS_VAR\"; exit 3"},
-                     {{"DSE_HARNESS_VAR", "from-env"}});
+  auto ok = Process::Start("/bin/sh", {"-c", "echo out; echo err >&2; echo \"$DSE_HARNESS_VAR\"; exit 3"},
+                           {{"DSE_HARNESS_VAR", "from-env"}});
   ASSERT_NE(ok, nullptr);
   EXPECT_EQ(ok->WaitExit(5000ms), 3);
   EXPECT_EQ(ok->Stdout(), "out\nfrom-env\n");

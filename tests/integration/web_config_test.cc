@@ -22,7 +22,8 @@ class WebConfigTest : public ::testing::Test {
     ASSERT_FALSE(hash.empty());
     ASSERT_TRUE(WriteFile(dir_ + "/web.yml",
                           "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
-                          "basic_auth_users:\n  prom: " + hash + "\nunauthenticated_paths: [/healthz]\n"));
+                          "basic_auth_users:\n  prom: " +
+                              hash + "\nunauthenticated_paths: [/healthz]\n"));
     mock_ = Mock::Start();
     ASSERT_NE(mock_, nullptr);
     exporter_ = Exporter::Start(MockConfig(*mock_), {"--web.config.file=" + dir_ + "/web.yml"});
@@ -53,10 +54,13 @@ TEST_F(WebConfigTest, MetricsNeedCredentialsOverTls) {
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 401);
 
-  ASSERT_TRUE(WaitUntil([&] {
-    auto r = Get("/metrics", "prom", "s3cret-pass");
-    return r && r->status == 200 && r->body.find("\ndashscope_up{account=\"mock\"} 1\n") != std::string::npos;
-  }, 10s));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto r = Get("/metrics", "prom", "s3cret-pass");
+        return r && r->status == 200 &&
+               r->body.find("\ndashscope_up{account=\"mock\"} 1\n") != std::string::npos;
+      },
+      10s));
 }
 
 TEST_F(WebConfigTest, HealthzLeftOpenAndPlainHttpRefused) {
@@ -72,15 +76,17 @@ TEST(WebConfigFile, BadFileRefusedBeforeServing) {
   const TempDir tmp("dse-webcfg-bad");
   const std::string& dir = tmp.path();
   ASSERT_TRUE(WriteFile(dir + "/web.yml", "basic_auth_users:\n  prom: plaintext-password\n"));
-  ASSERT_TRUE(WriteFile(dir + "/cfg.yml", "accounts:\n  - name: a\n    base_url: http://127.0.0.1:1\n"
-                                          "    api_key_env: DSE_WEBCFG_TEST_KEY\n"));
+  ASSERT_TRUE(WriteFile(dir + "/cfg.yml",
+                        "accounts:\n  - name: a\n    base_url: http://127.0.0.1:1\n"
+                        "    api_key_env: DSE_WEBCFG_TEST_KEY\n"));
   auto p = Process::Start(BinaryPath("dashscope_exporter"),
                           {"--config.file=" + dir + "/cfg.yml", "--web.config.file=" + dir + "/web.yml",
                            "--web.listen-address=127.0.0.1:0"},
                           {{"DSE_WEBCFG_TEST_KEY", "sk-webcfg-test"}});
   ASSERT_NE(p, nullptr);
   EXPECT_EQ(p->WaitExit(10s), 1);
-  EXPECT_NE(p->Stderr().find(dir + "/web.yml:2:9: basic_auth_users.prom: "), std::string::npos) << p->Stderr();
+  EXPECT_NE(p->Stderr().find(dir + "/web.yml:2:9: basic_auth_users.prom: "), std::string::npos)
+      << p->Stderr();
   EXPECT_EQ(p->Stderr().find("plaintext-password"), std::string::npos);
   EXPECT_EQ(p->Stderr().find("serving HTTP"), std::string::npos);
 }

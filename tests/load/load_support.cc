@@ -102,22 +102,19 @@ std::vector<ProcessSampler::Reading> ProcessSampler::Readings(Clock::time_point 
   return out;
 }
 
-std::optional<int64_t> ProcessSampler::PeakKiB(Clock::time_point from,
-                                               Clock::time_point to) const {
+std::optional<int64_t> ProcessSampler::PeakKiB(Clock::time_point from, Clock::time_point to) const {
   std::optional<int64_t> peak;
   for (const Reading& r : Readings(from, to)) peak = std::max(peak.value_or(r.rss_kib), r.rss_kib);
   return peak;
 }
 
-std::optional<int64_t> ProcessSampler::FloorKiB(Clock::time_point from,
-                                                Clock::time_point to) const {
+std::optional<int64_t> ProcessSampler::FloorKiB(Clock::time_point from, Clock::time_point to) const {
   std::optional<int64_t> floor;
   for (const Reading& r : Readings(from, to)) floor = std::min(floor.value_or(r.rss_kib), r.rss_kib);
   return floor;
 }
 
-std::optional<int64_t> ProcessSampler::MedianKiB(Clock::time_point from,
-                                                 Clock::time_point to) const {
+std::optional<int64_t> ProcessSampler::MedianKiB(Clock::time_point from, Clock::time_point to) const {
   std::vector<int64_t> kib;
   for (const Reading& r : Readings(from, to)) kib.push_back(r.rss_kib);
   if (kib.empty()) return std::nullopt;
@@ -150,12 +147,10 @@ std::string WrkReport::Summary() const {
       "p50 %.2fms p99 %.2fms max %.2fms; errors: connect %llu read %llu write %llu timeout %llu, "
       "status>399 %llu",
       static_cast<unsigned long long>(requests), duration_seconds, RequestsPerSecond(),
-      static_cast<double>(bytes) / (1024.0 * 1024.0), latency_mean_ms, latency_stdev_ms,
-      latency_p50_ms, latency_p99_ms, latency_max_ms,
-      static_cast<unsigned long long>(errors_connect), static_cast<unsigned long long>(errors_read),
-      static_cast<unsigned long long>(errors_write),
-      static_cast<unsigned long long>(errors_timeout),
-      static_cast<unsigned long long>(errors_status));
+      static_cast<double>(bytes) / (1024.0 * 1024.0), latency_mean_ms, latency_stdev_ms, latency_p50_ms,
+      latency_p99_ms, latency_max_ms, static_cast<unsigned long long>(errors_connect),
+      static_cast<unsigned long long>(errors_read), static_cast<unsigned long long>(errors_write),
+      static_cast<unsigned long long>(errors_timeout), static_cast<unsigned long long>(errors_status));
   return buf;
 }
 
@@ -176,8 +171,7 @@ WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const st
     report.output = "cannot start " + wrk;
     return report;
   }
-  report.exit_code =
-      process->WaitExit(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
+  report.exit_code = process->WaitExit(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
   report.output = process->Stdout() + process->Stderr();
   process.reset();  // kills wrk if it overran
 
@@ -194,8 +188,8 @@ WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const st
   const auto max = HookValue(report.output, "latency_max_us");
   const auto p50 = HookValue(report.output, "latency_p50_us");
   const auto p99 = HookValue(report.output, "latency_p99_us");
-  report.parsed = requests && duration && bytes && connect && read && write && status && tmo &&
-                  mean && stdev && max && p50 && p99;
+  report.parsed = requests && duration && bytes && connect && read && write && status && tmo && mean &&
+                  stdev && max && p50 && p99;
   if (report.parsed) {
     report.requests = static_cast<uint64_t>(*requests);
     report.duration_seconds = *duration / 1e6;
@@ -215,8 +209,7 @@ WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const st
   static const std::regex non2xx(R"(Non-2xx or 3xx responses:\s*(\d+))");
   static const std::regex socket(R"(Socket errors:[^\n]*)");
   std::smatch m;
-  if (std::regex_search(report.output, m, non2xx))
-    report.non_2xx_3xx_line = std::stoull(m[1].str());
+  if (std::regex_search(report.output, m, non2xx)) report.non_2xx_3xx_line = std::stoull(m[1].str());
   if (std::regex_search(report.output, m, socket)) report.socket_errors_line = m[0].str();
   return report;
 }
@@ -224,8 +217,7 @@ WrkReport RunWrk(const std::string& wrk, std::vector<std::string> args, const st
 double SumSamples(const std::map<std::string, double>& samples, const std::string& prefix,
                   const std::vector<std::string>& contains) {
   double sum = 0;
-  for (auto it = samples.lower_bound(prefix);
-       it != samples.end() && it->first.rfind(prefix, 0) == 0; ++it) {
+  for (auto it = samples.lower_bound(prefix); it != samples.end() && it->first.rfind(prefix, 0) == 0; ++it) {
     bool all = true;
     for (const std::string& c : contains) all = all && it->first.find(c) != std::string::npos;
     if (all) sum += it->second;

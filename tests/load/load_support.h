@@ -108,9 +108,7 @@ struct WrkReport {
   double RequestsPerSecond() const {
     return duration_seconds > 0 ? static_cast<double>(requests) / duration_seconds : 0;
   }
-  uint64_t SocketErrors() const {
-    return errors_connect + errors_read + errors_write + errors_timeout;
-  }
+  uint64_t SocketErrors() const { return errors_connect + errors_read + errors_write + errors_timeout; }
   // One line for logs and failure messages.
   std::string Summary() const;
 };

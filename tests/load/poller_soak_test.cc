@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "testing/harness.h"
 #include "load_support.h"
+#include "testing/harness.h"
 #include "trend.h"
 
 namespace dse::testing::load {
@@ -202,8 +202,7 @@ TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
   const auto budget = std::max<std::chrono::seconds>(kSoakBudget, soak_length * 2);
   auto mock = Mock::Start({"--deployments", std::to_string(kDeploymentsPerAccount), "--tick", "1s"});
   ASSERT_NE(mock, nullptr);
-  auto exporter =
-      Exporter::Start(MockConfig(*mock, kSoakConfig, ExtraAccounts(*mock)), {}, MockEnv(*mock));
+  auto exporter = Exporter::Start(MockConfig(*mock, kSoakConfig, ExtraAccounts(*mock)), {}, MockEnv(*mock));
   ASSERT_NE(exporter, nullptr);
   const int pid = exporter->process().pid();
   ASSERT_TRUE(exporter->WaitForMetric(std::string(kUp) + " 1", std::chrono::seconds(10)))
@@ -223,8 +222,8 @@ TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
   const Reading base = Quiet(*exporter);
   char line[1024];
   std::snprintf(line, sizeof line,
-                "baseline after warm-up: %.0f polls, process_open_fds %.0f (/proc: %d), RSS %s",
-                base.polls, base.open_fds, base.proc_fds, FormatKiB(base.rss_kib).c_str());
+                "baseline after warm-up: %.0f polls, process_open_fds %.0f (/proc: %d), RSS %s", base.polls,
+                base.open_fds, base.proc_fds, FormatKiB(base.rss_kib).c_str());
   Note(line);
   ASSERT_GT(base.rss_kib, 0);
   ASSERT_GE(base.open_fds, 0) << "no process_open_fds in /metrics";
@@ -257,13 +256,12 @@ TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
       if (Clock::now() >= next_note) {
         next_note += std::chrono::seconds(20);
         const auto floors = Floors(sampler.Readings(soak_start, Clock::now()), soak_start, false);
-        std::snprintf(line, sizeof line, "t+%llds: %.0f polls, RSS floor of the last second %s",
-                      static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(
-                                                 Clock::now() - soak_start)
-                                                 .count()),
-                      polls - base.polls,
-                      FormatKiB(floors.empty() ? -1 : static_cast<int64_t>(floors.back().y))
-                          .c_str());
+        std::snprintf(
+            line, sizeof line, "t+%llds: %.0f polls, RSS floor of the last second %s",
+            static_cast<long long>(
+                std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - soak_start).count()),
+            polls - base.polls,
+            FormatKiB(floors.empty() ? -1 : static_cast<int64_t>(floors.back().y)).c_str());
         Note(line);
       }
     }
@@ -315,12 +313,11 @@ TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
     trend += " " + std::to_string(static_cast<int64_t>(rss_floors[k].y));
   }
 
-  std::snprintf(
-      line, sizeof line,
-      "%.0f polls in %.0f s after warm-up (%.1f polls/s, %.0f failed; %.0f API requests in "
-      "total); %zu samples, %zu one-second floors",
-      polls_in_soak, soak_seconds, polls_per_second, failed_in_soak, end.api_requests,
-      readings.size(), rss_floors.size());
+  std::snprintf(line, sizeof line,
+                "%.0f polls in %.0f s after warm-up (%.1f polls/s, %.0f failed; %.0f API requests in "
+                "total); %zu samples, %zu one-second floors",
+                polls_in_soak, soak_seconds, polls_per_second, failed_in_soak, end.api_requests,
+                readings.size(), rss_floors.size());
   Note(line);
   std::snprintf(line, sizeof line,
                 "RSS floor: median of first third %s, of last third %s; Theil-Sen slope %+.4f "
@@ -333,8 +330,8 @@ TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
   std::snprintf(line, sizeof line,
                 "descriptor floor: first third %.0f, last third %.0f; slope %+.6f per poll; "
                 "quiet process_open_fds %.0f -> %.0f, /proc %d -> %d; scrapes failed: %d",
-                fd_thirds.first, fd_thirds.last, fd_slope_per_poll, base.open_fds,
-                end.open_fds, base.proc_fds, end.proc_fds, scrapes_failed);
+                fd_thirds.first, fd_thirds.last, fd_slope_per_poll, base.open_fds, end.open_fds,
+                base.proc_fds, end.proc_fds, scrapes_failed);
   Note(line);
   Note("api errors by code:" + codes);
   RecordProperty("polls_total", std::to_string(static_cast<int64_t>(end.polls)));
@@ -344,8 +341,7 @@ TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
 
   EXPECT_GE(polls_in_soak, min_polls) << "too few polls within " << budget.count() << " s";
   ASSERT_GE(rss_floors.size(), 20u) << "too few sampling windows to fit a trend";
-  EXPECT_GT(failed_in_soak, polls_in_soak / 10)
-      << "the faults hardly failed any poll: the soak did not soak";
+  EXPECT_GT(failed_in_soak, polls_in_soak / 10) << "the faults hardly failed any poll: the soak did not soak";
   EXPECT_LT(failed_in_soak, polls_in_soak) << "no poll succeeded between the faults";
   EXPECT_EQ(scrapes_failed, 0) << "/metrics did not answer 200 during the soak";
   EXPECT_LE(fd_thirds.last, fd_thirds.first) << "the descriptor floor rose during the soak";
@@ -360,8 +356,7 @@ TEST(PollerSoak, ThousandsOfPollsWithRotatingFaults) {
         << " bytes per poll: a leak in the poll path";
   }
   EXPECT_EQ(exporter->process().pid(), pid);
-  EXPECT_EQ(end.start_time, base.start_time)
-      << "process_start_time_seconds changed: the exporter restarted";
+  EXPECT_EQ(end.start_time, base.start_time) << "process_start_time_seconds changed: the exporter restarted";
   EXPECT_TRUE(exporter->process().Running());
   EXPECT_EQ(LinesStartingWith(text, "dashscope_deployment_capacity{").size(),
             kDeploymentsPerAccount * kAccounts);

@@ -11,8 +11,8 @@
 #include <string>
 #include <thread>
 
-#include "testing/harness.h"
 #include "load_support.h"
+#include "testing/harness.h"
 
 namespace dse::testing::load {
 namespace {
@@ -102,9 +102,8 @@ bool WaitForDeployments(Exporter& exporter, size_t n, std::chrono::milliseconds 
 
 TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
   const std::optional<std::string> wrk = FindOnPath("wrk");
-  ASSERT_TRUE(wrk.has_value())
-      << "wrk is not on PATH: this load test needs Debian's wrk package "
-         "(scripts/install-deps.sh test installs it); refusing to pass without it";
+  ASSERT_TRUE(wrk.has_value()) << "wrk is not on PATH: this load test needs Debian's wrk package "
+                                  "(scripts/install-deps.sh test installs it); refusing to pass without it";
 
   auto mock = Mock::Start({"--deployments", "1000", "--tick", "1s"});
   ASSERT_NE(mock, nullptr);
@@ -148,8 +147,7 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
     const WrkReport warm_gz = RunWrk(*wrk, args, url, std::chrono::seconds(30));
     Note("warm-up, gzip 5s: " + warm_gz.Summary());
   }
-  ASSERT_TRUE(rss_start.has_value())
-      << "no reading of /proc/" << pid << "/status during the warm-up";
+  ASSERT_TRUE(rss_start.has_value()) << "no reading of /proc/" << pid << "/status during the warm-up";
   // Quiet readings are compared at the same fleet size: 1000, published.
   ASSERT_TRUE(WaitForDeployments(*exporter, 1000, std::chrono::seconds(10)));
   const std::optional<int64_t> rss_quiet_start = QuietFloorKiB(rss);
@@ -186,8 +184,7 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
     Note("wrk 10s gzip: " + gz.Summary());
     fleet_changes = churn.changes();
   }
-  Note("fleet resized " + std::to_string(fleet_changes) +
-       " times (1000 <-> 1100) during the passes");
+  Note("fleet resized " + std::to_string(fleet_changes) + " times (1000 <-> 1100) during the passes");
 
   // Back at 1000 deployments, published, like the quiet start reading.
   EXPECT_TRUE(WaitForDeployments(*exporter, 1000, std::chrono::seconds(10)))
@@ -205,12 +202,9 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
   // Growth of `to` over `from`; 0 when either reading is missing (asserted
   // separately).
   auto growth = [](std::optional<int64_t> from, std::optional<int64_t> to) {
-    return from && to && *from > 0 ? static_cast<double>(*to - *from) / static_cast<double>(*from)
-                                   : 0.0;
+    return from && to && *from > 0 ? static_cast<double>(*to - *from) / static_cast<double>(*from) : 0.0;
   };
-  auto kib_text = [](std::optional<int64_t> kib) {
-    return kib ? FormatKiB(*kib) : std::string("?");
-  };
+  auto kib_text = [](std::optional<int64_t> kib) { return kib ? FormatKiB(*kib) : std::string("?"); };
   char line[512];
   std::snprintf(line, sizeof line,
                 "RSS median under identity load (last %llds): start (warm-up) %s, end (main pass) "
@@ -219,16 +213,14 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
                 kib_text(rss_load_end).c_str(), growth(rss_start, rss_load_end) * 100,
                 kib_text(rss_start_peak).c_str(), kib_text(rss_load_end_peak).c_str());
   Note(line);
-  std::snprintf(line, sizeof line,
-                "RSS floor at rest (2 s) at 1000 deployments: start %s, end %s, %+.1f%%",
+  std::snprintf(line, sizeof line, "RSS floor at rest (2 s) at 1000 deployments: start %s, end %s, %+.1f%%",
                 kib_text(rss_quiet_start).c_str(), kib_text(rss_end).c_str(),
                 growth(rss_quiet_start, rss_end) * 100);
   Note(line);
   std::snprintf(line, sizeof line, "polls during the load: %.0f started, %.0f failed",
                 polls_after - polls_before, failures_after - failures_before);
   Note(line);
-  std::snprintf(line, sizeof line,
-                "exporter-side /metrics answers during the load: %.0f x 200, %.0f other",
+  std::snprintf(line, sizeof line, "exporter-side /metrics answers during the load: %.0f x 200, %.0f other",
                 answers_after.ok - answers_before.ok, answers_after.other - answers_before.other);
   Note(line);
   RecordProperty("rss_start_kib", std::to_string(*rss_start));
@@ -249,8 +241,7 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
     // wrk counts a timeout for an answer that took longer than its default
     // --timeout of 2 s, or is still missing after it.
     EXPECT_EQ(r->SocketErrors(), 0u) << pass << ": " << r->Summary() << "\n" << r->output;
-    EXPECT_FALSE(r->socket_errors_line.has_value())
-        << pass << ": " << r->socket_errors_line.value_or("");
+    EXPECT_FALSE(r->socket_errors_line.has_value()) << pass << ": " << r->socket_errors_line.value_or("");
   }
   // wrk only flags status > 399; the exporter's own counter sees every code.
   EXPECT_EQ(answers_after.other - answers_before.other, 0)
@@ -270,16 +261,15 @@ TEST(ScrapeLoad, ThousandChangingDeploymentsUnderWrk) {
         << "resident memory under the same identity load grew from " << FormatKiB(*rss_start)
         << " (median, warm-up) to " << FormatKiB(*rss_load_end) << " (median, main pass)";
     EXPECT_LE(growth(rss_quiet_start, rss_end), kMaxRssGrowth)
-        << "resident memory at rest grew from " << FormatKiB(*rss_quiet_start)
-        << " before the load to " << FormatKiB(*rss_end) << " after it";
+        << "resident memory at rest grew from " << FormatKiB(*rss_quiet_start) << " before the load to "
+        << FormatKiB(*rss_end) << " after it";
   }
 
   // The poller kept its schedule under load (polls start every second,
   // whether or not they succeed) and the exporter still serves and polls.
   EXPECT_GE(polls_after - polls_before, 20) << "the poller starved during ~45 s of load";
   EXPECT_TRUE(exporter->process().Running());
-  EXPECT_EQ(Sample(after, "process_start_time_seconds").value_or(-2), start_time)
-      << "the exporter restarted";
+  EXPECT_EQ(Sample(after, "process_start_time_seconds").value_or(-2), start_time) << "the exporter restarted";
   EXPECT_EQ(exporter->Get("/healthz").status, 200);
   EXPECT_TRUE(exporter->WaitForMetric(std::string(kUp) + " 1", std::chrono::seconds(10)))
       << "dashscope_up did not return to 1 after the load\n"

@@ -30,19 +30,21 @@ dashscope::Deployment Full() {
 
 TEST(RenderDeploymentFamilies, EveryFamilyExactly) {
   auto t = RenderDeploymentFamilies("intl", {Full()});
-  const std::string series = R"({account="intl",workspace_id="llm-v71tlv3d",deployed_model="emo-35b3f106-sample01"})";
+  const std::string series =
+      R"({account="intl",workspace_id="llm-v71tlv3d",deployed_model="emo-35b3f106-sample01"})";
   EXPECT_EQ(t[0], "dashscope_deployment_capacity" + series + " 2\n");
   EXPECT_EQ(t[1], "dashscope_deployment_ready_capacity" + series + " 1.5\n");
   EXPECT_EQ(t[2], "dashscope_deployment_base_capacity" + series + " 1\n");
   const std::string status_prefix = "dashscope_deployment_status" + series.substr(0, series.size() - 1);
-  EXPECT_EQ(t[3], status_prefix + ",status=\"PENDING\"} 0\n" + status_prefix +
-                      ",status=\"UPDATING\"} 0\n" + status_prefix + ",status=\"RUNNING\"} 1\n" +
-                      status_prefix + ",status=\"STOPPED\"} 0\n" + status_prefix +
-                      ",status=\"DELETING\"} 0\n" + status_prefix + ",status=\"FAILED\"} 0\n" +
-                      status_prefix + ",status=\"UNKNOWN\"} 0\n");
-  EXPECT_EQ(t[4], "dashscope_deployment_info" + series.substr(0, series.size() - 1) +
-                      R"(,name="emo prod",model_name="emo",base_model="emo",plan="mu",charge_type="post_paid",)"
-                      R"(model_unit_spec="mu.x1",ptu_service_tier="",overflow_strategy=""} 1)" + "\n");
+  EXPECT_EQ(t[3], status_prefix + ",status=\"PENDING\"} 0\n" + status_prefix + ",status=\"UPDATING\"} 0\n" +
+                      status_prefix + ",status=\"RUNNING\"} 1\n" + status_prefix +
+                      ",status=\"STOPPED\"} 0\n" + status_prefix + ",status=\"DELETING\"} 0\n" +
+                      status_prefix + ",status=\"FAILED\"} 0\n" + status_prefix + ",status=\"UNKNOWN\"} 0\n");
+  EXPECT_EQ(t[4],
+            "dashscope_deployment_info" + series.substr(0, series.size() - 1) +
+                R"(,name="emo prod",model_name="emo",base_model="emo",plan="mu",charge_type="post_paid",)"
+                R"(model_unit_spec="mu.x1",ptu_service_tier="",overflow_strategy=""} 1)" +
+                "\n");
   EXPECT_EQ(t[5], "dashscope_deployment_created_timestamp_seconds" + series + " 1750158038\n");
   EXPECT_EQ(t[6], "dashscope_deployment_modified_timestamp_seconds" + series + " 1750158373\n");
   EXPECT_EQ(t[7], "dashscope_deployment_limit_requests_per_minute" + series + " 600\n");
@@ -56,7 +58,10 @@ TEST(RenderDeploymentFamilies, MissingFieldsAreNotExportedAsZero) {
   for (size_t i : {0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}) EXPECT_EQ(t[i], "") << i;
   // No status is an unknown status; info labels are empty strings.
   EXPECT_NE(t[3].find(R"(status="UNKNOWN"} 1)"), std::string::npos);
-  EXPECT_EQ(t[4], R"(dashscope_deployment_info{account="a",workspace_id="",deployed_model="m1",name="",model_name="",base_model="",plan="",charge_type="",model_unit_spec="",ptu_service_tier="",overflow_strategy=""} 1)" "\n");
+  EXPECT_EQ(
+      t[4],
+      R"(dashscope_deployment_info{account="a",workspace_id="",deployed_model="m1",name="",model_name="",base_model="",plan="",charge_type="",model_unit_spec="",ptu_service_tier="",overflow_strategy=""} 1)"
+      "\n");
 }
 
 TEST(RenderDeploymentFamilies, UnexpectedStatusCountsAsUnknown) {
@@ -86,24 +91,31 @@ TEST(RenderDeploymentFamilies, NewFamiliesExactly) {
   auto t = RenderDeploymentFamilies("a", {d}, since);
   const std::string s = R"({account="a",workspace_id="w",deployed_model="p1")";
   EXPECT_EQ(t[Index(DeploymentFamily::kUnexpectedStatus)],
-            "dashscope_deployment_unexpected_status_info" + s + R"(,raw_status="WAIT_PRE_PAID_BILLING_TO_DEPLOYING"} 1)" "\n");
+            "dashscope_deployment_unexpected_status_info" + s +
+                R"(,raw_status="WAIT_PRE_PAID_BILLING_TO_DEPLOYING"} 1)"
+                "\n");
   EXPECT_EQ(t[Index(DeploymentFamily::kFailure)], "");
   EXPECT_EQ(t[Index(DeploymentFamily::kStatusChanged)],
             "dashscope_deployment_status_changed_timestamp_seconds" + s + "} 1750158000\n");
-  EXPECT_EQ(t[Index(DeploymentFamily::kStatusChanges)], "dashscope_deployment_status_changes_total" + s + "} 3\n");
-  EXPECT_EQ(t[Index(DeploymentFamily::kPtuInputTpm)], "dashscope_deployment_ptu_input_tpm" + s + "} 1000000\n");
-  EXPECT_EQ(t[Index(DeploymentFamily::kPtuOutputTpm)], "dashscope_deployment_ptu_output_tpm" + s + "} 200000\n");
+  EXPECT_EQ(t[Index(DeploymentFamily::kStatusChanges)],
+            "dashscope_deployment_status_changes_total" + s + "} 3\n");
+  EXPECT_EQ(t[Index(DeploymentFamily::kPtuInputTpm)],
+            "dashscope_deployment_ptu_input_tpm" + s + "} 1000000\n");
+  EXPECT_EQ(t[Index(DeploymentFamily::kPtuOutputTpm)],
+            "dashscope_deployment_ptu_output_tpm" + s + "} 200000\n");
   EXPECT_EQ(t[Index(DeploymentFamily::kPrepaidExpiry)],
             "dashscope_deployment_prepaid_expiry_timestamp_seconds" + s + "} 1752750038\n");
-  EXPECT_NE(t[Index(DeploymentFamily::kInfo)].find(R"(,ptu_service_tier="ptu_fast",overflow_strategy="enable"} 1)"),
-            std::string::npos);
+  EXPECT_NE(
+      t[Index(DeploymentFamily::kInfo)].find(R"(,ptu_service_tier="ptu_fast",overflow_strategy="enable"} 1)"),
+      std::string::npos);
 
   d.status = "FAILED";
   d.fail_reason = "quota \"exceeded\"\nretry";
   t = RenderDeploymentFamilies("a", {d}, since);
   EXPECT_EQ(t[Index(DeploymentFamily::kUnexpectedStatus)], "");  // FAILED is one of the seven
-  EXPECT_EQ(t[Index(DeploymentFamily::kFailure)],
-            "dashscope_deployment_failure_info" + s + R"(,reason="quota \"exceeded\"\nretry"} 1)" "\n");
+  EXPECT_EQ(t[Index(DeploymentFamily::kFailure)], "dashscope_deployment_failure_info" + s +
+                                                      R"(,reason="quota \"exceeded\"\nretry"} 1)"
+                                                      "\n");
 }
 
 TEST(RenderDeploymentFamilies, RawStatusAndReasonAreCutAtUtf8Boundaries) {
@@ -111,9 +123,10 @@ TEST(RenderDeploymentFamilies, RawStatusAndReasonAreCutAtUtf8Boundaries) {
   d.deployed_model = "m";
   d.status = std::string(63, 'S') + "\xC3\xA9" + "TAIL";  // é straddles byte 64
   auto t = RenderDeploymentFamilies("a", {d});
-  EXPECT_EQ(t[Index(DeploymentFamily::kUnexpectedStatus)],
-            R"(dashscope_deployment_unexpected_status_info{account="a",workspace_id="",deployed_model="m",raw_status=")" +
-                std::string(63, 'S') + "\"} 1\n");
+  EXPECT_EQ(
+      t[Index(DeploymentFamily::kUnexpectedStatus)],
+      R"(dashscope_deployment_unexpected_status_info{account="a",workspace_id="",deployed_model="m",raw_status=")" +
+          std::string(63, 'S') + "\"} 1\n");
   d.status = "FAILED";
   d.fail_reason = std::string(255, 'r') + "\xE4\xB8\xAD" + "more";  // a 3-byte character at byte 256
   t = RenderDeploymentFamilies("a", {d});

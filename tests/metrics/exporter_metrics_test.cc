@@ -57,14 +57,19 @@ TEST(ExporterMetrics, RetainAccountsRemovesSeries) {
 
 TEST(ExporterMetrics, HttpConnectionStats) {
   ExporterMetrics m("v", "r");
-  const ExporterMetrics::HttpConnectionStats c{7, {{"cap", 2}, {"idle", 5}}, {{"bad_credentials", 3}, {"busy", 1}}};
+  const ExporterMetrics::HttpConnectionStats c{
+      7, {{"cap", 2}, {"idle", 5}}, {{"bad_credentials", 3}, {"busy", 1}}};
   const std::string t = m.RenderText({}, &c);
-  EXPECT_TRUE(Has(t, "# TYPE dashscope_exporter_http_open_connections gauge\ndashscope_exporter_http_open_connections 7"));
-  EXPECT_TRUE(Has(t, "# TYPE dashscope_exporter_http_connections_closed_total counter\n"
-                     "dashscope_exporter_http_connections_closed_total{reason=\"cap\"} 2\n"
-                     "dashscope_exporter_http_connections_closed_total{reason=\"idle\"} 5"));
-  EXPECT_TRUE(Has(t, "dashscope_exporter_http_auth_rejections_total{reason=\"bad_credentials\"} 3\n"
-                     "dashscope_exporter_http_auth_rejections_total{reason=\"busy\"} 1"));
+  EXPECT_TRUE(Has(
+      t,
+      "# TYPE dashscope_exporter_http_open_connections gauge\ndashscope_exporter_http_open_connections 7"));
+  EXPECT_TRUE(Has(t,
+                  "# TYPE dashscope_exporter_http_connections_closed_total counter\n"
+                  "dashscope_exporter_http_connections_closed_total{reason=\"cap\"} 2\n"
+                  "dashscope_exporter_http_connections_closed_total{reason=\"idle\"} 5"));
+  EXPECT_TRUE(Has(t,
+                  "dashscope_exporter_http_auth_rejections_total{reason=\"bad_credentials\"} 3\n"
+                  "dashscope_exporter_http_auth_rejections_total{reason=\"busy\"} 1"));
   EXPECT_EQ(m.RenderText({}).find("dashscope_exporter_http_open_connections"), std::string::npos);
 }
 

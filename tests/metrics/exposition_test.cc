@@ -42,7 +42,8 @@ TEST(ExpositionStore, GroupsEachFamilyAcrossAccounts) {
   store.Publish(Snapshot("b", {Dep("m2", "FAILED", 2)}));
   const std::string text = Join(AssembleScrapeBody(store.Current(), "", false));
   const std::string expected_start =
-      "# HELP dashscope_deployment_capacity Compute units the deployment is set to use (capacity), from the last background poll.\n"
+      "# HELP dashscope_deployment_capacity Compute units the deployment is set to use (capacity), from the "
+      "last background poll.\n"
       "# TYPE dashscope_deployment_capacity gauge\n"
       "dashscope_deployment_capacity{account=\"a\",workspace_id=\"ws\",deployed_model=\"m1\"} 1\n"
       "dashscope_deployment_capacity{account=\"b\",workspace_id=\"ws\",deployed_model=\"m2\"} 2\n"
@@ -77,7 +78,8 @@ TEST(AssembleScrapeBody, GzipIsOneValidMemberEqualToPlain) {
   b.name = "b";
   store.SetAccounts({a, b});
   std::vector<dashscope::Deployment> many;
-  for (int i = 0; i < 500; ++i) many.push_back(Dep("m" + std::to_string(i), i % 3 ? "RUNNING" : "PENDING", i));
+  for (int i = 0; i < 500; ++i)
+    many.push_back(Dep("m" + std::to_string(i), i % 3 ? "RUNNING" : "PENDING", i));
   store.Publish(Snapshot("a", many));
   store.Publish(Snapshot("b", {Dep("x", "STOPPED", 0)}));
   const std::string tail = "# HELP t t\n# TYPE t gauge\nt 1\n";

@@ -68,9 +68,7 @@ TEST(GoldenExposition, WrongTypesLeaveOnlyTheBadFieldsOut) {
 
 // PTU and prepaid fields under both spellings, numeric strings, statuses
 // outside the seven, a failure reason, a gmt_modified after the poll.
-TEST(GoldenExposition, EveryField) {
-  ExpectGolden("list_every_field.json", "list_every_field.prom");
-}
+TEST(GoldenExposition, EveryField) { ExpectGolden("list_every_field.json", "list_every_field.prom"); }
 
 }  // namespace
 }  // namespace dse::metrics

@@ -45,10 +45,12 @@ TEST(ParseFault, KindFields) {
 
 TEST(ParseFault, ErrorsNameTheField) {
   EXPECT_EQ(ParseFault({}).error(), "field kind: missing");
-  EXPECT_NE(ParseFault({{"kind", "nope"}}).error().find("field kind: unknown kind \"nope\""), std::string::npos);
+  EXPECT_NE(ParseFault({{"kind", "nope"}}).error().find("field kind: unknown kind \"nope\""),
+            std::string::npos);
   EXPECT_EQ(ParseFault({{"kind", "http"}, {"colour", "red"}}).error(), "unknown field colour");
   EXPECT_EQ(ParseFault({{"kind", "delay"}}).error(), "field ms: missing (delay needs ms=)");
-  EXPECT_EQ(ParseFault({{"kind", "http"}, {"status", "42"}}).error(), "field status: 42 is outside [200, 599]");
+  EXPECT_EQ(ParseFault({{"kind", "http"}, {"status", "42"}}).error(),
+            "field status: 42 is outside [200, 599]");
   EXPECT_EQ(ParseFault({{"kind", "http"}, {"times", "x"}}).error(), "field times: not an integer: \"x\"");
   EXPECT_EQ(ParseFault({{"kind", "http"}, {"page", "0"}}).error().rfind("field page: 0 is outside", 0), 0u);
 }
@@ -63,7 +65,7 @@ TEST(FaultQueue, FirstInFirstOutWithUsesAndPages) {
   q.Push(forever);
 
   EXPECT_EQ(q.Take(1)->kind, FaultKind::kHttp);
-  EXPECT_EQ(q.Take(2)->kind, FaultKind::kHttp);  // oldest first, even for page 2
+  EXPECT_EQ(q.Take(2)->kind, FaultKind::kHttp);       // oldest first, even for page 2
   EXPECT_EQ(q.Take(1)->kind, FaultKind::kEmptyBody);  // page 1 passes over the page-2 fault
   EXPECT_EQ(q.Take(2)->kind, FaultKind::kHtml);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(q.Take(7)->kind, FaultKind::kEmptyBody);

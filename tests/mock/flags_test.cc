@@ -23,8 +23,8 @@ TEST(ParseFlags, Defaults) {
 
 TEST(ParseFlags, BothSpellingsAndEveryFlag) {
   auto c = ParseFlags({"--listen=127.0.0.1:0", "--port-file", "/tmp/p", "--deployments=100000", "--api-key",
-                       "sk-test", "--workspace=llm-abc", "--seed", "42", "--tick=0", "--envelope", "alternate",
-                       "--threads=4", "--log.level", "debug", "--log.format=json"},
+                       "sk-test", "--workspace=llm-abc", "--seed", "42", "--tick=0", "--envelope",
+                       "alternate", "--threads=4", "--log.level", "debug", "--log.format=json"},
                       "sk-env");
   ASSERT_TRUE(c.ok()) << c.error();
   EXPECT_EQ(c->server.port, 0);

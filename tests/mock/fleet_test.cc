@@ -33,7 +33,8 @@ TEST(Fleet, DefaultFleetAtTickZero) {
   Fleet fleet(FleetOptions{});
   EXPECT_EQ(fleet.size(), 12u);
   EXPECT_EQ(fleet.tick(), 0);
-  EXPECT_EQ(StatusCounts(fleet), (std::map<std::string, int>{{"PENDING", 1}, {"RUNNING", 10}, {"STOPPED", 1}}));
+  EXPECT_EQ(StatusCounts(fleet),
+            (std::map<std::string, int>{{"PENDING", 1}, {"RUNNING", 10}, {"STOPPED", 1}}));
   EXPECT_EQ(FormatApiTime(fleet.SimulatedTime(0)), "2025-06-17T11:00:00");
   EXPECT_EQ(FormatApiTime(fleet.SimulatedTime(3)), "2025-06-17T11:00:30");
 }
@@ -101,7 +102,8 @@ TEST(Fleet, StatusCountsAfterTheOneOffs) {
   EXPECT_EQ(StatusCounts(fleet),
             (std::map<std::string, int>{{"FAILED", 1}, {"RUNNING", 9}, {"STOPPED", 1}, {"UPDATING", 1}}));
   fleet.Advance(2);
-  EXPECT_EQ(StatusCounts(fleet), (std::map<std::string, int>{{"FAILED", 1}, {"RUNNING", 10}, {"STOPPED", 1}}));
+  EXPECT_EQ(StatusCounts(fleet),
+            (std::map<std::string, int>{{"FAILED", 1}, {"RUNNING", 10}, {"STOPPED", 1}}));
 }
 
 TEST(Fleet, AutoscaledCycle) {
@@ -196,7 +198,8 @@ TEST(Fleet, FailedDeploymentGivesAReasonAndPinsCanSetOne) {
   fleet.Advance(4);
   const Deployment failed = At(fleet, 5);
   EXPECT_EQ(failed.status, "FAILED");
-  EXPECT_EQ(failed.fail_reason, "Insufficient resource: no free capacity for " + failed.model_name + " in this region");
+  EXPECT_EQ(failed.fail_reason,
+            "Insufficient resource: no free capacity for " + failed.model_name + " in this region");
   // A new status drops the reason; a pin may give one.
   ASSERT_TRUE(fleet.Pin(failed.deployed_model, Edit("RUNNING", std::nullopt)).ok());
   EXPECT_FALSE(At(fleet, 5).fail_reason.has_value());

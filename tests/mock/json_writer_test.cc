@@ -23,9 +23,11 @@ TEST(AppendJsonString, EscapesQuotesBackslashesAndControls) {
 
 TEST(AppendJsonString, KeepsValidUtf8AndReplacesInvalidBytes) {
   EXPECT_EQ(Quoted("通义千问 é 😀"), "\"通义千问 é 😀\"");
-  EXPECT_EQ(Quoted("a\xff" "b"), R"("a\ufffdb")");
-  EXPECT_EQ(Quoted("\xc3"), R"("\ufffd")");              // truncated sequence
-  EXPECT_EQ(Quoted("\xc0\xaf"), R"("\ufffd\ufffd")");    // overlong
+  EXPECT_EQ(Quoted("a\xff"
+                   "b"),
+            R"("a\ufffdb")");
+  EXPECT_EQ(Quoted("\xc3"), R"("\ufffd")");                      // truncated sequence
+  EXPECT_EQ(Quoted("\xc0\xaf"), R"("\ufffd\ufffd")");            // overlong
   EXPECT_EQ(Quoted("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");  // surrogate
 }
 

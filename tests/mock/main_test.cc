@@ -1,12 +1,11 @@
 // The dashscope_mock binary as users and other tests run it.
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -28,7 +27,8 @@ namespace fs = std::filesystem;
 class MockProcess {
  public:
   explicit MockProcess(std::vector<std::string> args) {
-    dir_ = fs::temp_directory_path() / ("dashscope_mock_test_" + std::to_string(getpid()) + "_" + std::to_string(++count_));
+    dir_ = fs::temp_directory_path() /
+           ("dashscope_mock_test_" + std::to_string(getpid()) + "_" + std::to_string(++count_));
     fs::create_directories(dir_);
     args.insert(args.begin(), std::string(DSE_BINARY_DIR) + "/src/mock/dashscope_mock");
     args.push_back("--port-file=" + PortFile().string());
@@ -37,8 +37,10 @@ class MockProcess {
     argv.push_back(nullptr);
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, (dir_ / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, (dir_ / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, (dir_ / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 2, (dir_ / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
   }
@@ -109,7 +111,8 @@ TEST(DashscopeMockBinary, BadFlagExitsTwoAndNamesIt) {
   MockProcess mock({"--deployments", "lots"});
   ASSERT_TRUE(mock.Exited(10s));
   EXPECT_EQ(mock.exit_code(), 2);
-  EXPECT_EQ(mock.Stderr(), "dashscope_mock: flag --deployments: expected an integer in [0, 100000], got \"lots\"\n");
+  EXPECT_EQ(mock.Stderr(),
+            "dashscope_mock: flag --deployments: expected an integer in [0, 100000], got \"lots\"\n");
 }
 
 TEST(DashscopeMockBinary, BusyPortExitsOne) {
@@ -119,7 +122,8 @@ TEST(DashscopeMockBinary, BusyPortExitsOne) {
   MockProcess second({"--listen=127.0.0.1:" + std::to_string(*port), "--tick=0"});
   ASSERT_TRUE(second.Exited(10s));
   EXPECT_EQ(second.exit_code(), 1);
-  EXPECT_NE(second.Stderr().find("level=error msg=\"cannot serve\" err=\"cannot bind 127.0.0.1:" + std::to_string(*port)),
+  EXPECT_NE(second.Stderr().find("level=error msg=\"cannot serve\" err=\"cannot bind 127.0.0.1:" +
+                                 std::to_string(*port)),
             std::string::npos)
       << second.Stderr();
   EXPECT_FALSE(fs::exists(second.PortFile()));
@@ -155,7 +159,8 @@ TEST(DashscopeMockBinary, ServesThenStopsPromptlyOnSignals) {
     hung.join();
     EXPECT_EQ(mock.exit_code(), 0);
     const std::string log = mock.Stderr();
-    EXPECT_NE(log.find("msg=\"dashscope_mock listening\" address=127.0.0.1:" + std::to_string(*port)), std::string::npos)
+    EXPECT_NE(log.find("msg=\"dashscope_mock listening\" address=127.0.0.1:" + std::to_string(*port)),
+              std::string::npos)
         << log;
     EXPECT_NE(log.find("api_key_from=flag"), std::string::npos);
     EXPECT_NE(log.find("msg=stopped"), std::string::npos);

@@ -32,12 +32,13 @@ TEST(RenderPage, MatchesTheApiReferenceSample) {
   page.page_size = 10;
   page.total = 1;
   page.deployments = {Sample()};
-  EXPECT_EQ(RenderPage(page),
-            R"({"request_id":"7efdd3a7-a90d-96c6-b477-70055d59edf7","output":{"page_no":1,"page_size":10,"total":1,)"
-            R"("deployments":[{"deployed_model":"emo-35b3f106-sample01","gmt_create":"2025-06-17T11:00:38",)"
-            R"("gmt_modified":"2025-06-17T11:06:13","status":"RUNNING","model_name":"emo","base_model":"emo",)"
-            R"("base_capacity":1,"capacity":1,"ready_capacity":1,"workspace_id":"llm-v71tlv3d***",)"
-            R"("charge_type":"post_paid","creator":"175805416***","modifier":"175805416***"}]}})");
+  EXPECT_EQ(
+      RenderPage(page),
+      R"({"request_id":"7efdd3a7-a90d-96c6-b477-70055d59edf7","output":{"page_no":1,"page_size":10,"total":1,)"
+      R"("deployments":[{"deployed_model":"emo-35b3f106-sample01","gmt_create":"2025-06-17T11:00:38",)"
+      R"("gmt_modified":"2025-06-17T11:06:13","status":"RUNNING","model_name":"emo","base_model":"emo",)"
+      R"("base_capacity":1,"capacity":1,"ready_capacity":1,"workspace_id":"llm-v71tlv3d***",)"
+      R"("charge_type":"post_paid","creator":"175805416***","modifier":"175805416***"}]}})");
 }
 
 TEST(RenderPage, OptionalFieldsAndDataEnvelope) {
@@ -52,8 +53,10 @@ TEST(RenderPage, OptionalFieldsAndDataEnvelope) {
   page.envelope = "data";
   page.deployments = {d};
   const std::string body = RenderPage(page);
-  EXPECT_NE(body.find(R"({"request_id":"r","data":{"page_no":1,"page_size":50,"total":0,)"), std::string::npos);
-  EXPECT_NE(body.find(R"("deployed_model":"emo-35b3f106-sample01","name":"chat","gmt_create")"), std::string::npos);
+  EXPECT_NE(body.find(R"({"request_id":"r","data":{"page_no":1,"page_size":50,"total":0,)"),
+            std::string::npos);
+  EXPECT_NE(body.find(R"("deployed_model":"emo-35b3f106-sample01","name":"chat","gmt_create")"),
+            std::string::npos);
   EXPECT_NE(body.find(R"("charge_type":"post_paid","plan":"ptu","rpm_limit":600,"tpm_limit":120000,)"
                       R"("ptu_capacity":{"input_tpm":200000,"output_tpm":20000},"creator")"),
             std::string::npos);
@@ -87,7 +90,9 @@ TEST(RenderPage, WrongTypesSpreadOverTheFirstRecords) {
   EXPECT_NE(body.find(R"("capacity":"1 units")"), std::string::npos);  // a numeric string would be a number
   EXPECT_NE(body.find(R"("status":1,)"), std::string::npos);
   size_t ids = 0;
-  for (size_t at = body.find("\"deployed_model\""); at != std::string::npos; at = body.find("\"deployed_model\"", at + 1)) ++ids;
+  for (size_t at = body.find("\"deployed_model\""); at != std::string::npos;
+       at = body.find("\"deployed_model\"", at + 1))
+    ++ids;
   EXPECT_EQ(ids, 3u);
 
   page.deployments = {Sample()};  // one record takes all three

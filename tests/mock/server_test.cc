@@ -3,12 +3,11 @@
 #include "mock/server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <chrono>
 #include <csignal>
@@ -141,9 +140,11 @@ TEST_F(MockServerTest, DefaultPageHoldsTheWholeDefaultFleet) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   const std::string request_id = res->get_header_value("X-Request-Id");
-  EXPECT_TRUE(std::regex_match(request_id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")));
-  EXPECT_EQ(res->body.rfind("{\"request_id\":\"" + request_id + "\",\"output\":{\"page_no\":1,\"page_size\":50,\"total\":12,"
-                            "\"deployments\":[{",
+  EXPECT_TRUE(std::regex_match(request_id,
+                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")));
+  EXPECT_EQ(res->body.rfind("{\"request_id\":\"" + request_id +
+                                "\",\"output\":{\"page_no\":1,\"page_size\":50,\"total\":12,"
+                                "\"deployments\":[{",
                             0),
             0u)
       << res->body;
@@ -156,30 +157,37 @@ TEST_F(MockServerTest, PagingWalksEveryDeploymentOnce) {
   std::vector<std::string> all;
   for (int page = 1; page <= 3; ++page) {
     const std::string body = ListBody("?page_no=" + std::to_string(page) + "&page_size=50");
-    EXPECT_NE(body.find("\"page_no\":" + std::to_string(page) + ",\"page_size\":50,\"total\":120,"), std::string::npos);
+    EXPECT_NE(body.find("\"page_no\":" + std::to_string(page) + ",\"page_size\":50,\"total\":120,"),
+              std::string::npos);
     auto ids = Ids(body);
     EXPECT_EQ(ids.size(), page < 3 ? 50u : 20u);
     all.insert(all.end(), ids.begin(), ids.end());
   }
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()).size(), 120u);
   const std::string past = ListBody("?page_no=4&page_size=50");
-  EXPECT_NE(past.find("\"page_no\":4,\"page_size\":50,\"total\":120,\"deployments\":[]}}"), std::string::npos) << past;
-  EXPECT_NE(ListBody("?page_no=9223372036854775807&page_size=200").find("\"deployments\":[]"), std::string::npos);
+  EXPECT_NE(past.find("\"page_no\":4,\"page_size\":50,\"total\":120,\"deployments\":[]}}"), std::string::npos)
+      << past;
+  EXPECT_NE(ListBody("?page_no=9223372036854775807&page_size=200").find("\"deployments\":[]"),
+            std::string::npos);
   EXPECT_EQ(Ids(ListBody("?page_size=200")).size(), 120u);
   EXPECT_EQ(Ids(ListBody("?page_size=1&page_no=120")).size(), 1u);
 }
 
 TEST_F(MockServerTest, InvalidPageParameters) {
-  for (const char* query : {"?page_size=0", "?page_size=201", "?page_size=ten", "?page_no=0", "?page_no=-1"}) {
+  for (const char* query :
+       {"?page_size=0", "?page_size=201", "?page_size=ten", "?page_no=0", "?page_no=-1"}) {
     auto res = List(query);
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 400) << query;
     const std::string id = res->get_header_value("X-Request-Id");
-    EXPECT_EQ(res->body.rfind("{\"request_id\":\"" + id + "\",\"code\":\"InvalidParameter\",\"message\":\"Parameter page_", 0),
-              0u)
+    EXPECT_EQ(
+        res->body.rfind(
+            "{\"request_id\":\"" + id + "\",\"code\":\"InvalidParameter\",\"message\":\"Parameter page_", 0),
+        0u)
         << res->body;
   }
-  EXPECT_NE(List("?page_size=201")->body.find("must be between 1 and 200, got \\\"201\\\""), std::string::npos);
+  EXPECT_NE(List("?page_size=201")->body.find("must be between 1 and 200, got \\\"201\\\""),
+            std::string::npos);
   EXPECT_NE(State().find("\"invalid_parameters\":6"), std::string::npos);
 }
 
@@ -206,7 +214,8 @@ TEST_F(MockServerTest, CustomKeyAndWorkspace) {
   fleet.workspace_id = "llm-team";
   Start(fleet, api);
   EXPECT_EQ(List()->status, 401);  // the default key no longer works
-  httplib::Headers good = {{"Authorization", "Bearer sk-custom"}, {"X-DashScope-WorkSpace", "llm-team"},
+  httplib::Headers good = {{"Authorization", "Bearer sk-custom"},
+                           {"X-DashScope-WorkSpace", "llm-team"},
                            {"User-Agent", "dashscope_exporter/0.1.0"}};
   auto ok = client_->Get("/api/v1/deployments?page_no=1&page_size=5", good);
   ASSERT_TRUE(ok);
@@ -273,7 +282,8 @@ TEST_F(MockServerTest, TickerAdvancesOnItsOwn) {
   server_ = std::make_unique<MockServer>(options, ApiOptions{}, FleetOptions{});
   ASSERT_TRUE(server_->Start().ok());
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (server_->api().tick() < 3 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  while (server_->api().tick() < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
   EXPECT_GE(server_->api().tick(), 3);
 }
 
@@ -295,9 +305,10 @@ TEST_F(MockServerTest, HttpFault) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 429);
   EXPECT_EQ(res->get_header_value("Retry-After"), "7");
-  EXPECT_EQ(res->body, "{\"request_id\":\"" + res->get_header_value("X-Request-Id") +
-                           "\",\"code\":\"Throttling.RateQuota\",\"message\":\"Requests rate limit exceeded, please "
-                           "try again later.\"}");
+  EXPECT_EQ(res->body,
+            "{\"request_id\":\"" + res->get_header_value("X-Request-Id") +
+                "\",\"code\":\"Throttling.RateQuota\",\"message\":\"Requests rate limit exceeded, please "
+                "try again later.\"}");
   EXPECT_EQ(List()->status, 200);  // used up
 
   Fault({{"kind", "http"}, {"status", "503"}, {"code", ""}, {"message", ""}});
@@ -333,7 +344,8 @@ TEST_F(MockServerTest, HangingRequestBlocksNobodyAndStopEndsIt) {
     return c.Get("/api/v1/deployments", {{"Authorization", std::string("Bearer ") + kKey}});
   });
   const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (State().find("\"delays_in_flight\":1") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+  while (State().find("\"delays_in_flight\":1") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(1ms);
   }
   ASSERT_NE(State().find("\"delays_in_flight\":1"), std::string::npos);
@@ -368,7 +380,8 @@ TEST_F(MockServerTest, TruncateFaultSendsPartOfTheAnnouncedBody) {
   const std::string cut = RawList(port_);
   const size_t head = cut.find("\r\n\r\n");
   ASSERT_NE(head, std::string::npos) << cut;
-  EXPECT_NE(cut.find("Content-Length: " + std::to_string(whole_body) + "\r\n"), std::string::npos) << cut.substr(0, head);
+  EXPECT_NE(cut.find("Content-Length: " + std::to_string(whole_body) + "\r\n"), std::string::npos)
+      << cut.substr(0, head);
   EXPECT_EQ(cut.size() - head - 4, whole_body / 2);
 
   Fault({{"kind", "truncate"}, {"bytes", "10"}});
@@ -393,7 +406,8 @@ TEST_F(MockServerTest, DeepFaultNestsArrays) {
   Fault({{"kind", "deep"}, {"depth", "100000"}});
   auto res = List();
   ASSERT_TRUE(res);
-  EXPECT_NE(res->body.find(",\"nested\":" + std::string(100000, '[') + std::string(100000, ']') + ",\"deployments\":["),
+  EXPECT_NE(res->body.find(",\"nested\":" + std::string(100000, '[') + std::string(100000, ']') +
+                           ",\"deployments\":["),
             std::string::npos);
 }
 
@@ -423,7 +437,8 @@ TEST_F(MockServerTest, LyingTotalUntilCleared) {
     EXPECT_NE(body.find("\"total\":1000000000,"), std::string::npos);
     EXPECT_EQ(Ids(body).size(), page == 1 || page == 2 ? 5u : page == 3 ? 2u : 0u) << page;
   }
-  EXPECT_NE(client_->Get("/mock/faults")->body.find("{\"kind\":\"lying_total\",\"times\":0,\"page\":null,\"total\":1000000000}"),
+  EXPECT_NE(client_->Get("/mock/faults")
+                ->body.find("{\"kind\":\"lying_total\",\"times\":0,\"page\":null,\"total\":1000000000}"),
             std::string::npos);
   EXPECT_EQ(client_->Delete("/mock/faults")->body, "{\"cleared\":1}");
   EXPECT_NE(ListBody().find("\"total\":12,"), std::string::npos);
@@ -439,8 +454,10 @@ TEST_F(MockServerTest, EmptyAndInvalidBodies) {
   auto invalid = List();
   ASSERT_TRUE(invalid);
   EXPECT_EQ(invalid->status, 200);
-  EXPECT_EQ(invalid->body, "{\"request_id\":\"" + invalid->get_header_value("X-Request-Id") +
-                               "\",\"output\":{\"page_no\":1,\"total\":12,\"deployments\":[{\"deployed_model\":\"broken\",}]");
+  EXPECT_EQ(
+      invalid->body,
+      "{\"request_id\":\"" + invalid->get_header_value("X-Request-Id") +
+          "\",\"output\":{\"page_no\":1,\"total\":12,\"deployments\":[{\"deployed_model\":\"broken\",}]");
 }
 
 TEST_F(MockServerTest, CloseFaultSendsNothing) {
@@ -479,7 +496,8 @@ TEST_F(MockServerTest, MaxPageSizeRefusesLargerPages) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
   EXPECT_NE(res->body.find("\"code\":\"InvalidParameter\""), std::string::npos) << res->body;
-  EXPECT_NE(res->body.find("Parameter page_size must be between 1 and 100, got \\\"101\\\"."), std::string::npos)
+  EXPECT_NE(res->body.find("Parameter page_size must be between 1 and 100, got \\\"101\\\"."),
+            std::string::npos)
       << res->body;
   EXPECT_EQ(List("?page_size=100")->status, 200);
 }
@@ -488,10 +506,11 @@ TEST_F(MockServerTest, FaultsQueueInOrder) {
   Fault({{"kind", "http"}, {"status", "500"}, {"times", "2"}});
   Fault({{"kind", "html"}, {"status", "504"}});
   const std::string listed = client_->Get("/mock/faults")->body;
-  EXPECT_EQ(listed,
-            "{\"faults\":[{\"kind\":\"http\",\"times\":2,\"page\":null,\"status\":500,\"code\":\"InternalError\","
-            "\"message\":\"An internal error has occured, please try again later or contact service support.\"},"
-            "{\"kind\":\"html\",\"times\":1,\"page\":null,\"status\":504}]}");
+  EXPECT_EQ(
+      listed,
+      "{\"faults\":[{\"kind\":\"http\",\"times\":2,\"page\":null,\"status\":500,\"code\":\"InternalError\","
+      "\"message\":\"An internal error has occured, please try again later or contact service support.\"},"
+      "{\"kind\":\"html\",\"times\":1,\"page\":null,\"status\":504}]}");
   EXPECT_EQ(List()->status, 500);
   EXPECT_EQ(List()->status, 500);
   EXPECT_EQ(List()->status, 504);
@@ -510,7 +529,8 @@ TEST_F(MockServerTest, FaultsQueueInOrder) {
 
 TEST_F(MockServerTest, AdminPostsWorkWithoutABody) {
   // `curl -X POST URL?query` sends no Content-Length, which httplib alone refuses.
-  const std::string reply = Raw(port_, "POST /mock/tick?n=3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const std::string reply =
+      Raw(port_, "POST /mock/tick?n=3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(reply.find("HTTP/1.1 200 OK"), std::string::npos) << reply;
   EXPECT_NE(reply.find("{\"tick\":3}"), std::string::npos);
   const std::string fault =
@@ -521,7 +541,8 @@ TEST_F(MockServerTest, AdminPostsWorkWithoutABody) {
 
 TEST_F(MockServerTest, AdminEditsTheFleet) {
   const std::string id = IdAt(0);
-  auto set = Post("/mock/deployments", {{"set", id}, {"status", "STOPPED"}, {"capacity", "4"}, {"ready_capacity", "1"}});
+  auto set = Post("/mock/deployments",
+                  {{"set", id}, {"status", "STOPPED"}, {"capacity", "4"}, {"ready_capacity", "1"}});
   ASSERT_EQ(set->status, 200) << set->body;
   EXPECT_EQ(set->body, "{\"tick\":0,\"deployments\":12}");
   std::string body = ListBody();

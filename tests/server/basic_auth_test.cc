@@ -39,8 +39,8 @@ TEST(ParseBasicAuthorization, Valid) {
 
 TEST(ParseBasicAuthorization, Invalid) {
   for (const char* bad : {"", "Basic", "Basic ", "Bearer YWxpY2U6czNjcmV0", "BasicYWxpY2U6czNjcmV0",
-                          "Basic YWxpY2U",        // "alice": no colon (and bad length)
-                          "Basic YWxpY2U=",       // "alice": no colon
+                          "Basic YWxpY2U",   // "alice": no colon (and bad length)
+                          "Basic YWxpY2U=",  // "alice": no colon
                           "Basic YWxp*2U6czNjcmV0", "Basic YW=xY2U6", "Basic =WxpY2U6"}) {
     EXPECT_FALSE(ParseBasicAuthorization(bad)) << bad;
   }
@@ -65,7 +65,8 @@ TEST(IsBcryptHash, Forms) {
 TEST(BasicAuthenticator, RejectsNonBcryptHashNamingTheUserOnly) {
   auto a = BasicAuthenticator::Create({{"alice", "$1$salt$hashhashhash"}});
   ASSERT_FALSE(a.ok());
-  EXPECT_EQ(a.error(), "basic_auth_users: the hash for user \"alice\" is not a bcrypt hash ($2a$, $2b$ or $2y$)");
+  EXPECT_EQ(a.error(),
+            "basic_auth_users: the hash for user \"alice\" is not a bcrypt hash ($2a$, $2b$ or $2y$)");
 }
 
 TEST(BasicAuthenticator, ChecksPasswords) {

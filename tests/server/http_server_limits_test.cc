@@ -42,7 +42,9 @@ class Raw {
   Raw(const Raw&) = delete;
   Raw& operator=(const Raw&) = delete;
 
-  void Send(const std::string& s) { ASSERT_EQ(send(fd_, s.data(), s.size(), MSG_NOSIGNAL), ssize_t(s.size())); }
+  void Send(const std::string& s) {
+    ASSERT_EQ(send(fd_, s.data(), s.size(), MSG_NOSIGNAL), ssize_t(s.size()));
+  }
   // What arrives until the server closes (or `timeout`); closed() tells which.
   std::string ReadToClose(milliseconds timeout) {
     std::string out;
@@ -93,7 +95,9 @@ bool WaitFor(const std::function<bool()>& cond, milliseconds timeout = milliseco
 
 class HttpServerLimitsTest : public ::testing::Test {
  protected:
-  void SetUp() override { log::SetSink([](std::string_view) {}); }
+  void SetUp() override {
+    log::SetSink([](std::string_view) {});
+  }
   void TearDown() override {
     if (server_) server_->Stop();
     log::SetSink(nullptr);
@@ -197,7 +201,7 @@ TEST_F(HttpServerLimitsTest, ConnectionCountsAddUp) {
   Start(ServerOptions{});
   {
     httplib::Client c("127.0.0.1", server_->port());
-    ASSERT_EQ(c.Get("/healthz")->status, 200);  // httplib asks Connection: close: "done"
+    ASSERT_EQ(c.Get("/healthz")->status, 200);                      // httplib asks Connection: close: "done"
     ASSERT_EQ(c.Post("/metrics", "x", "text/plain")->status, 405);  // and closed by the server
   }
   {

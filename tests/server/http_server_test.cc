@@ -12,12 +12,12 @@
 namespace dse::server {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::Bcrypt;
 using testing::CountOf;
+using ::testing::ElementsAre;
 using testing::FakeProvider;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::WaitForCount;
 
 constexpr char kExpositionType[] = "text/plain; version=0.0.4; charset=utf-8";
@@ -356,8 +356,9 @@ TEST_F(HttpServerTest, NonBcryptHashRefusedAtStart) {
   HttpServer s(o, provider_);
   const Status st = s.Start();
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error(),
-            "web config: basic_auth_users: the hash for user \"alice\" is not a bcrypt hash ($2a$, $2b$ or $2y$)");
+  EXPECT_EQ(
+      st.error(),
+      "web config: basic_auth_users: the hash for user \"alice\" is not a bcrypt hash ($2a$, $2b$ or $2y$)");
   EXPECT_THAT(st.error(), Not(HasSubstr("plain-text-password")));
 }
 

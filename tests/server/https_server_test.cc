@@ -17,12 +17,13 @@
 namespace dse::server {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::CertFiles;
 using testing::FakeProvider;
+using ::testing::HasSubstr;
 using testing::TempDir;
 
-config::WebConfig TlsConfig(const CertFiles& cert, std::string min_version = "TLS12", std::string client_ca = "") {
+config::WebConfig TlsConfig(const CertFiles& cert, std::string min_version = "TLS12",
+                            std::string client_ca = "") {
   config::WebConfig web;
   web.tls = config::TlsServerConfig{cert.cert, cert.key, std::move(min_version), std::move(client_ca)};
   return web;
@@ -197,7 +198,8 @@ TEST_F(HttpsServerTest, ReloadSwapsCertificateForNewConnections) {
   broken.tls->cert_file = dir_.File("missing.crt");
   const Status s = server_->Reload(broken);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error(), "TLS: cannot read certificate \"" + dir_.File("missing.crt") + "\": No such file or directory");
+  EXPECT_EQ(s.error(),
+            "TLS: cannot read certificate \"" + dir_.File("missing.crt") + "\": No such file or directory");
   EXPECT_TRUE(Client(next.cert)->Get("/healthz"));
 
   const Status off = server_->Reload(std::nullopt);

@@ -73,19 +73,19 @@ std::vector<std::string> RowOrder(const std::string& html) {
 
 TEST(LandingPage, ExactDeploymentRow) {
   const std::string html = RenderLandingPage(View(), kNow);
-  EXPECT_THAT(html, HasSubstr(
-      "<tr class=\"deployment\" data-account=\"intl\" data-deployed-model=\"d-running-a\" data-status=\"RUNNING\">"
-      "<td><code>d-running-a</code></td><td>name-d-running-a</td><td>qwen-plus</td>"
-      "<td><span class=\"status status-running\">RUNNING</span></td>"
-      "<td class=\"num\">4</td>"
-      "<td class=\"num short\" title=\"fewer ready than requested\">3</td>"
-      "<td>lora</td><td>2024-05-01T00:00:00Z</td></tr>\n"));
-  EXPECT_THAT(html, HasSubstr(
-      "<tr class=\"deployment\" data-account=\"intl\" data-deployed-model=\"d-running-b\" data-status=\"RUNNING\">"
-      "<td><code>d-running-b</code></td><td>name-d-running-b</td><td>qwen-plus</td>"
-      "<td><span class=\"status status-running\">RUNNING</span></td>"
-      "<td class=\"num\">2</td><td class=\"num\">2</td>"
-      "<td>lora</td><td>2024-05-01T00:00:00Z</td></tr>\n"));
+  EXPECT_THAT(html, HasSubstr("<tr class=\"deployment\" data-account=\"intl\" "
+                              "data-deployed-model=\"d-running-a\" data-status=\"RUNNING\">"
+                              "<td><code>d-running-a</code></td><td>name-d-running-a</td><td>qwen-plus</td>"
+                              "<td><span class=\"status status-running\">RUNNING</span></td>"
+                              "<td class=\"num\">4</td>"
+                              "<td class=\"num short\" title=\"fewer ready than requested\">3</td>"
+                              "<td>lora</td><td>2024-05-01T00:00:00Z</td></tr>\n"));
+  EXPECT_THAT(html, HasSubstr("<tr class=\"deployment\" data-account=\"intl\" "
+                              "data-deployed-model=\"d-running-b\" data-status=\"RUNNING\">"
+                              "<td><code>d-running-b</code></td><td>name-d-running-b</td><td>qwen-plus</td>"
+                              "<td><span class=\"status status-running\">RUNNING</span></td>"
+                              "<td class=\"num\">2</td><td class=\"num\">2</td>"
+                              "<td>lora</td><td>2024-05-01T00:00:00Z</td></tr>\n"));
 }
 
 TEST(LandingPage, NonRunningFirstThenByDeployedModel) {
@@ -124,12 +124,14 @@ TEST(LandingPage, MissingFieldsShowADash) {
   Deployment d;
   d.deployed_model = "bare";
   v.accounts[0].deployments = std::make_shared<std::vector<Deployment>>(std::vector<Deployment>{d});
-  EXPECT_THAT(RenderLandingPage(v, kNow),
-              HasSubstr("<tr class=\"deployment\" data-account=\"intl\" data-deployed-model=\"bare\" data-status=\"\">"
-                        "<td><code>bare</code></td><td class=\"missing\">-</td><td class=\"missing\">-</td>"
-                        "<td><span class=\"status status-other\">UNKNOWN</span></td>"
-                        "<td class=\"num missing\">-</td><td class=\"num missing\">-</td>"
-                        "<td class=\"missing\">-</td><td class=\"missing\">-</td></tr>\n"));
+  EXPECT_THAT(
+      RenderLandingPage(v, kNow),
+      HasSubstr(
+          "<tr class=\"deployment\" data-account=\"intl\" data-deployed-model=\"bare\" data-status=\"\">"
+          "<td><code>bare</code></td><td class=\"missing\">-</td><td class=\"missing\">-</td>"
+          "<td><span class=\"status status-other\">UNKNOWN</span></td>"
+          "<td class=\"num missing\">-</td><td class=\"num missing\">-</td>"
+          "<td class=\"missing\">-</td><td class=\"missing\">-</td></tr>\n"));
 }
 
 TEST(LandingPage, EscapesEveryDynamicString) {
@@ -147,8 +149,10 @@ TEST(LandingPage, EscapesEveryDynamicString) {
   EXPECT_THAT(html, Not(HasSubstr("<script")));
   EXPECT_THAT(html, Not(HasSubstr("<img")));
   EXPECT_THAT(html, Not(HasSubstr("<b>")));
-  EXPECT_THAT(html, HasSubstr("<section class=\"account\" data-account=\"&lt;script&gt;alert(1)&lt;/script&gt;\" data-up=\"1\">"));
-  EXPECT_THAT(html, HasSubstr("data-deployed-model=\"&lt;script&gt;id&lt;/script&gt;\" data-status=\"&lt;script&gt;s&lt;/script&gt;\""));
+  EXPECT_THAT(html, HasSubstr("<section class=\"account\" "
+                              "data-account=\"&lt;script&gt;alert(1)&lt;/script&gt;\" data-up=\"1\">"));
+  EXPECT_THAT(html, HasSubstr("data-deployed-model=\"&lt;script&gt;id&lt;/script&gt;\" "
+                              "data-status=\"&lt;script&gt;s&lt;/script&gt;\""));
   EXPECT_THAT(html, HasSubstr("<td>&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;</td>"));
   EXPECT_THAT(html, HasSubstr("<dd>w&amp;&#39;</dd>"));
   EXPECT_THAT(html, HasSubstr("<a href=\"/m&quot;x\">"));
@@ -189,7 +193,10 @@ TEST(LandingPage, HeaderAndLinks) {
   const std::string html = RenderLandingPage(View(), kNow);
   EXPECT_EQ(html.rfind("<!DOCTYPE html>\n", 0), 0u);
   EXPECT_THAT(html, HasSubstr("<title>DashScope Exporter</title>"));
-  EXPECT_THAT(html, HasSubstr("version <span class=\"version\">0.1.0</span>, revision <span class=\"revision\">abc123</span>"));
+  EXPECT_THAT(
+      html,
+      HasSubstr(
+          "version <span class=\"version\">0.1.0</span>, revision <span class=\"revision\">abc123</span>"));
   EXPECT_THAT(html, HasSubstr("<a href=\"/metrics\">Metrics</a>"));
   EXPECT_THAT(html, HasSubstr("<a href=\"/healthz\">Health</a>"));
   EXPECT_THAT(html, HasSubstr("<a href=\"/readyz\">Readiness</a>"));
@@ -205,7 +212,9 @@ TEST(LandingPage, FutureTimestampsAreNotNegative) {
   EXPECT_THAT(RenderLandingPage(v, kNow), HasSubstr("(0s ago)"));
 }
 
-TEST(HtmlEscape, AllSpecials) { EXPECT_EQ(HtmlEscape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"); }
+TEST(HtmlEscape, AllSpecials) {
+  EXPECT_EQ(HtmlEscape("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+}
 
 }  // namespace
 }  // namespace dse::server

@@ -26,8 +26,8 @@ TEST(RequestRoutingTest, BodiesRefusedBeforeReading) {
 }
 
 TEST(RequestRoutingTest, HeadOutcomes) {
-  auto ok = EvaluateRequestHead("GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nAccept-Encoding: gzip\r\n\r\n",
-                                "/metrics");
+  auto ok = EvaluateRequestHead(
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: br\r\nAccept-Encoding: gzip\r\n\r\n", "/metrics");
   EXPECT_TRUE(ok.complete);
   EXPECT_EQ(ok.status, 0);
   EXPECT_EQ(ok.route, Route::kMetrics);
@@ -39,8 +39,10 @@ TEST(RequestRoutingTest, HeadOutcomes) {
   std::string many = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 300; ++i) many += "X-" + std::to_string(i) + ": " + std::string(8192, 'v') + "\r\n";
   EXPECT_EQ(EvaluateRequestHead(many + "\r\n", "/metrics").status, 431);
-  EXPECT_EQ(EvaluateRequestHead("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "/metrics").status, 411);
-  EXPECT_EQ(EvaluateRequestHead("POST / HTTP/1.1\r\nContent-Length: 268435456\r\n\r\n", "/metrics").status, 413);
+  EXPECT_EQ(EvaluateRequestHead("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", "/metrics").status,
+            411);
+  EXPECT_EQ(EvaluateRequestHead("POST / HTTP/1.1\r\nContent-Length: 268435456\r\n\r\n", "/metrics").status,
+            413);
   EXPECT_EQ(EvaluateRequestHead("NOT HTTP\r\n\r\n", "/metrics").status, 400);
   auto head = EvaluateRequestHead("HEAD /-/ready HTTP/1.0\r\nAuthorization: Basic YTpi\r\n\r\n", "/metrics");
   EXPECT_TRUE(head.head_method);

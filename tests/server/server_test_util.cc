@@ -21,9 +21,7 @@ const char kText[] =
     "# HELP dashscope_deployment_capacity Capacity from the last background poll.\n"
     "# TYPE dashscope_deployment_capacity gauge\n";
 
-void Run(const std::string& cmd) {
-  ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd;
-}
+void Run(const std::string& cmd) { ASSERT_EQ(std::system((cmd + " >/dev/null 2>&1").c_str()), 0) << cmd; }
 
 std::vector<std::string> Split(const std::string& s, std::vector<size_t> cuts) {
   std::vector<std::string> out;
@@ -108,7 +106,8 @@ ClientCerts MakeClientCerts(const TempDir& dir) {
   c.ca_cert = dir.File("ca.crt");
   const std::string ca_key = dir.File("ca.key");
   Run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=test-ca"
-      " -keyout " + ca_key + " -out " + c.ca_cert);
+      " -keyout " +
+      ca_key + " -out " + c.ca_cert);
   c.client = {dir.File("client.crt"), dir.File("client.key")};
   const std::string csr = dir.File("client.csr");
   Run("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=scraper -keyout " +

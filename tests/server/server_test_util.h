@@ -25,8 +25,8 @@ class FakeProvider : public server::MetricsProvider {
   metrics::StatusView CurrentView() override;
   bool Ready() override { return ready.load(); }
 
-  std::string Text() const;         // what the plain pieces concatenate to
-  std::string GzipBytes() const;    // what the gzip pieces concatenate to
+  std::string Text() const;       // what the plain pieces concatenate to
+  std::string GzipBytes() const;  // what the gzip pieces concatenate to
 
   std::atomic<bool> ready{false};
   std::atomic<int> scrapes_plain{0};

@@ -38,11 +38,11 @@ class ConnectProxy {
   std::thread acceptor_;
 
   mutable std::mutex mu_;
-  std::vector<std::string> heads_;   // guarded by mu_
-  std::vector<int> sockets_;         // guarded by mu_; shut down on stop
-  std::vector<std::thread> workers_; // guarded by mu_
-  int connections_ = 0;              // guarded by mu_
-  bool stopping_ = false;            // guarded by mu_
+  std::vector<std::string> heads_;    // guarded by mu_
+  std::vector<int> sockets_;          // guarded by mu_; shut down on stop
+  std::vector<std::thread> workers_;  // guarded by mu_
+  int connections_ = 0;               // guarded by mu_
+  bool stopping_ = false;             // guarded by mu_
 };
 
 }  // namespace dse::testing

@@ -65,8 +65,7 @@ std::optional<int> StartedPort(const std::string& log) {
       while (at < line.size() && (line[at] == '"' || line[at] == ' ')) ++at;
       int port = 0;
       size_t digits = 0;
-      while (at + digits < line.size() &&
-             std::isdigit(static_cast<unsigned char>(line[at + digits])) != 0) {
+      while (at + digits < line.size() && std::isdigit(static_cast<unsigned char>(line[at + digits])) != 0) {
         port = port * 10 + (line[at + digits] - '0');
         ++digits;
       }
@@ -295,8 +294,8 @@ HttpResult SendOn(httplib::Client& client, const std::string& method, const std:
 }  // namespace
 
 HttpResult HttpRequest(const std::string& method, int port, const std::string& path_and_query,
-                       httplib::Headers headers, const std::string& body,
-                       const std::string& content_type, std::chrono::milliseconds timeout) {
+                       httplib::Headers headers, const std::string& body, const std::string& content_type,
+                       std::chrono::milliseconds timeout) {
   httplib::Client client("127.0.0.1", port);
   return SendOn(client, method, path_and_query, std::move(headers), body, content_type, timeout);
 }
@@ -321,11 +320,9 @@ HttpResult SendOn(httplib::Client& client, const std::string& method, const std:
   if (method == "GET") {
     res = client.Get(path_and_query, headers);
   } else if (method == "POST") {
-    res = client.Post(path_and_query, headers, body,
-                      content_type.empty() ? "text/plain" : content_type);
+    res = client.Post(path_and_query, headers, body, content_type.empty() ? "text/plain" : content_type);
   } else if (method == "PUT") {
-    res = client.Put(path_and_query, headers, body,
-                     content_type.empty() ? "text/plain" : content_type);
+    res = client.Put(path_and_query, headers, body, content_type.empty() ? "text/plain" : content_type);
   } else if (method == "DELETE") {
     res = client.Delete(path_and_query, headers);
   } else if (method == "HEAD") {
@@ -412,9 +409,7 @@ std::unique_ptr<Mock> Mock::Start(std::vector<std::string> extra_args, std::stri
   return m;
 }
 
-Mock::~Mock() {
-  process_.reset();
-}
+Mock::~Mock() { process_.reset(); }
 
 std::string Mock::base_url() const {
   return std::string(tls_ ? "https" : "http") + "://127.0.0.1:" + std::to_string(port_);
@@ -426,8 +421,8 @@ HttpResult Mock::Admin(const std::string& method, const std::string& path_and_qu
 }
 
 HttpResult Mock::List(int page_no, int page_size) {
-  const std::string path = "/api/v1/deployments?page_no=" + std::to_string(page_no) +
-                           "&page_size=" + std::to_string(page_size);
+  const std::string path =
+      "/api/v1/deployments?page_no=" + std::to_string(page_no) + "&page_size=" + std::to_string(page_size);
   if (tls_) return HttpsRequestUnverified("GET", port_, path, {{"Authorization", "Bearer " + api_key_}});
   return HttpGet(port_, path, {{"Authorization", "Bearer " + api_key_}});
 }
@@ -463,8 +458,7 @@ std::string MockConfig(const Mock& mock, const std::string& extra_top_level_yaml
 
 // --- Exporter ----------------------------------------------------------------
 
-std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml,
-                                          std::vector<std::string> extra_args,
+std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml, std::vector<std::string> extra_args,
                                           std::map<std::string, std::string> env) {
   std::unique_ptr<Exporter> e(new Exporter());
   if (e->dir_.path().empty()) return nullptr;
@@ -477,8 +471,7 @@ std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml,
   env.emplace(std::string(kMockApiKeyEnv),
               std::string(kDefaultMockApiKey));  // no-op when already set
 
-  std::vector<std::string> args = {"--config.file=" + e->config_path_,
-                                   "--web.listen-address=127.0.0.1:0"};
+  std::vector<std::string> args = {"--config.file=" + e->config_path_, "--web.listen-address=127.0.0.1:0"};
   for (auto& a : extra_args) args.push_back(std::move(a));
   e->process_ = Process::Start(BinaryPath("dashscope_exporter"), std::move(args), std::move(env));
   if (e->process_ == nullptr) return nullptr;
@@ -502,9 +495,7 @@ std::unique_ptr<Exporter> Exporter::Start(const std::string& config_yaml,
   return e;
 }
 
-Exporter::~Exporter() {
-  process_.reset();
-}
+Exporter::~Exporter() { process_.reset(); }
 
 HttpResult Exporter::Get(const std::string& path, httplib::Headers headers) {
   return HttpGet(port_, path, std::move(headers));
@@ -516,8 +507,7 @@ std::string Exporter::Metrics() {
 }
 
 bool Exporter::WaitForMetric(const std::string& line, std::chrono::milliseconds timeout) {
-  return WaitForMetrics([&](const std::string& text) { return HasMetricLine(text, line); },
-                        timeout);
+  return WaitForMetrics([&](const std::string& text) { return HasMetricLine(text, line); }, timeout);
 }
 
 bool Exporter::WaitForMetrics(const std::function<bool(const std::string&)>& predicate,
@@ -557,8 +547,7 @@ std::map<std::string, double> ParseSamples(const std::string& exposition) {
     size_t v = end;
     while (v < line.size() && (line[v] == ' ' || line[v] == '\t')) ++v;
     const size_t v_end = line.find_first_of(" \t", v);
-    const std::string value =
-        line.substr(v, v_end == std::string::npos ? std::string::npos : v_end - v);
+    const std::string value = line.substr(v, v_end == std::string::npos ? std::string::npos : v_end - v);
     char* parse_end = nullptr;
     const double d = std::strtod(value.c_str(), &parse_end);
     if (value.empty() || parse_end != value.c_str() + value.size()) continue;
