@@ -8,7 +8,7 @@ build_pkgs=(cmake g++ make pkg-config ca-certificates
             prometheus-cpp-dev libcpp-httplib-dev rapidjson-dev libyaml-cpp-dev
             libssl-dev zlib1g-dev libcrypt-dev libboost1.81-dev)
 test_pkgs=(libgtest-dev libgmock-dev libbenchmark-dev
-           clang libclang-rt-14-dev
+           clang libclang-rt-14-dev clang-format
            prometheus prometheus-alertmanager wrk nginx-light chromium
            python3 python3-yaml curl openssl shellcheck systemd procps
            podman runc mmdebstrap)

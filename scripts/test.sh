@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds and runs every test: the CI build (warnings
-# as errors) with the whole suite, the same suite under ASan+UBSan and under
-# TSan, each fuzzer for a bounded time, and one pass of the micro-benchmarks.
+# Installs what is needed, checks the C++ formatting, builds and runs every
+# test: the CI build (warnings as errors) with the whole suite, the same
+# suite under ASan+UBSan and under TSan, each fuzzer for a bounded time, and
+# one pass of the micro-benchmarks.
 #   scripts/test.sh            everything (what .ci/run does)
 #   scripts/test.sh --quick    the CI build and its suite only
 set -euo pipefail
@@ -16,6 +17,15 @@ phase() { printf '\n=== %s (%ds elapsed)\n' "$1" $(( $(date +%s) - started )); }
 
 phase "install dependencies"
 scripts/install-deps.sh test
+
+phase "format (clang-format --dry-run -Werror, .clang-format)"
+# Every C++ file as clang-format writes it, so that no change is ever mixed
+# with reformatting. Fix with: git ls-files -z '*.cc' '*.h' | xargs -0 clang-format -i
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -z '*.cc' '*.h'
+else
+  find src tests bench -type f \( -name '*.cc' -o -name '*.h' \) -print0
+fi | xargs -0 clang-format --dry-run -Werror
 
 phase "CI build"
 cmake --preset ci -DDSE_REVISION="$revision" >/dev/null
