@@ -22,7 +22,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contract  # noqa: E402
 
-from stack import Deadline, Failure, free_port, http, start, stop_all  # noqa: E402
+from stack import Deadline, Failure, dump_logs, free_port, http, run_driver, start, verdict  # noqa: E402
 from stack import wait_for as wait_within  # noqa: E402
 
 KEY = "sk-live-stack-test"
@@ -219,23 +219,8 @@ def main(root, exporter, mock, work):
                 failures.append("dashboard panel %r query %s returns nothing" % (panel["title"], t["refId"]))
     print("ok: %d dashboard queries return data" % n)
 
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    return 1 if failures else 0
+    return verdict(failures)
 
 
 if __name__ == "__main__":
-    rc = 1
-    try:
-        rc = main(*sys.argv[1:5])
-    except (Failure, OSError) as e:
-        print("FAIL:", e, file=sys.stderr)
-        for name in ("mock", "exporter", "prometheus"):
-            path = os.path.join(sys.argv[4], name + ".log")
-            if os.path.exists(path):
-                print("---- last lines of %s.log" % name, file=sys.stderr)
-                with open(path) as f:
-                    print("".join(f.readlines()[-15:]), file=sys.stderr)
-    finally:
-        stop_all()
-    sys.exit(rc)
+    run_driver(main, __doc__, 4, lambda args: dump_logs(args[3], ("mock", "exporter", "prometheus")))

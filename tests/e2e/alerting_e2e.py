@@ -378,26 +378,10 @@ def main(root, build_dir, exporter_bin, mock_bin, alertmanager_bin, work):
             print("  [%5.1fs] %-8s %s %s" % (t - deadline.start, a["status"], a["labels"].get("alertname"),
                                             fmt_labels(a["labels"])))
 
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    print("%s in %.1fs" % ("FAILED" if failures else "passed", deadline.elapsed()))
-    return 1 if failures else 0
+    return e2e.verdict(failures, deadline)
 
 
 if __name__ == "__main__":
-    e2e.stop_on_sigterm()
-    args = sys.argv[1:]
-    if len(args) != 6:
-        print(__doc__.split("Usage:")[1].strip(), file=sys.stderr)
-        sys.exit(2)
-    rc = 1
-    try:
-        rc = main(*args)
-    except Failure as e:
-        print("FAIL:", e, file=sys.stderr)
-    finally:
-        e2e.stop_all()
-    if rc != 0:
-        e2e.dump_logs(args[5], ("mock", "exporter", "alertmanager", "prometheus"),
-                      os.path.join(args[1], "e2e-artifacts", "alerting"))
-    sys.exit(rc)
+    e2e.run_driver(main, __doc__, 6, lambda args: e2e.dump_logs(
+        args[5], ("mock", "exporter", "alertmanager", "prometheus"),
+        os.path.join(args[1], "e2e-artifacts", "alerting")))

@@ -9,7 +9,7 @@ import re
 import urllib.parse
 
 from stack import (Deadline, Failure, check_alive, dump_logs, free_port, http,  # noqa: F401
-                   require_binary, start, stop_all, stop_on_sigterm, wait_for)
+                   require_binary, run_driver, start, stop_all, stop_on_sigterm, verdict, wait_for)
 
 API_KEY = "sk-e2e-test"
 ACCOUNT = "mock"

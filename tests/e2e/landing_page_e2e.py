@@ -212,28 +212,15 @@ def main(root, build_dir, exporter_bin, mock_bin, chromium_bin, work):
             failures.append("screenshot is only %d bytes: a blank page?" % size)
         mark("screenshot: %s (%dx%d, %d bytes)" % (shot, dims[0], dims[1], size))
 
-    for f in failures:
-        print("FAIL:", f, file=sys.stderr)
-    print("%s in %.1fs" % ("FAILED" if failures else "passed", deadline.elapsed()))
-    return 1 if failures else 0
+    return e2e.verdict(failures, deadline)
+
+
+def keep_artifacts(args):
+    artifacts = os.path.join(args[1], "e2e-artifacts", "landing_page")
+    e2e.dump_logs(args[5], ("mock", "exporter", "chromium"), artifacts)
+    if os.path.exists(os.path.join(args[5], "dom.html")):
+        shutil.copy(os.path.join(args[5], "dom.html"), artifacts)
 
 
 if __name__ == "__main__":
-    e2e.stop_on_sigterm()
-    args = sys.argv[1:]
-    if len(args) != 6:
-        print(__doc__.split("Usage:")[1].strip(), file=sys.stderr)
-        sys.exit(2)
-    rc = 1
-    try:
-        rc = main(*args)
-    except Failure as e:
-        print("FAIL:", e, file=sys.stderr)
-    finally:
-        e2e.stop_all()
-    if rc != 0:
-        artifacts = os.path.join(args[1], "e2e-artifacts", "landing_page")
-        e2e.dump_logs(args[5], ("mock", "exporter", "chromium"), artifacts)
-        if os.path.exists(os.path.join(args[5], "dom.html")):
-            shutil.copy(os.path.join(args[5], "dom.html"), artifacts)
-    sys.exit(rc)
+    e2e.run_driver(main, __doc__, 6, keep_artifacts)

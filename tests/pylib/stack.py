@@ -18,7 +18,7 @@ import urllib.error
 import urllib.request
 
 __all__ = ["Failure", "Deadline", "free_port", "start", "check_alive", "stop_all", "stop_on_sigterm",
-           "dump_logs", "http", "wait_for", "require_binary"]
+           "dump_logs", "http", "wait_for", "require_binary", "verdict", "run_driver"]
 
 _procs = []  # (name, Popen, log file)
 
@@ -143,3 +143,38 @@ def wait_for(deadline, what, fn, limit=None, interval=0.25):
 def require_binary(path, what):
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         raise Failure("%s %s is not built or not executable" % (what, path))
+
+
+def verdict(failures, deadline=None):
+    """Prints each failure and the outcome; the driver's exit status."""
+    for f in failures:
+        print("FAIL:", f, file=sys.stderr)
+    took = " in %.1fs" % deadline.elapsed() if deadline else ""
+    print("%s%s" % ("FAILED" if failures else "passed", took))
+    return 1 if failures else 0
+
+
+def run_driver(main, doc, nargs, on_failure=None):
+    """Runs main(*argv) as a test driver and exits with its status.
+
+    A wrong argument count prints the Usage: part of DOC and exits 2. ctest's
+    SIGTERM still ends every process. A Failure or OSError fails the test
+    with its message; on a failure (any status but 0 and 77, ctest's skip)
+    on_failure(args) runs after the processes have stopped, to print and
+    keep their logs.
+    """
+    stop_on_sigterm()
+    args = sys.argv[1:]
+    if len(args) != nargs:
+        print(doc.split("Usage:")[1].strip(), file=sys.stderr)
+        sys.exit(2)
+    rc = 1
+    try:
+        rc = main(*args)
+    except (Failure, OSError) as e:
+        print("FAIL:", e, file=sys.stderr)
+    finally:
+        stop_all()
+    if rc not in (0, 77) and on_failure is not None:
+        on_failure(args)
+    sys.exit(rc)
