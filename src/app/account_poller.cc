@@ -36,13 +36,6 @@ Duration PollDeadline(Duration poll_interval) {
   return poll_interval * 9 / 10;
 }
 
-std::string_view ProblemKind(std::string_view problem) {
-  if (problem.find("missing deployed_model") != std::string_view::npos) return "missing_deployed_model";
-  if (problem.find("invalid UTF-8") != std::string_view::npos) return "invalid_utf8";
-  if (problem.find("expected") != std::string_view::npos) return "wrong_type";
-  return "malformed_record";
-}
-
 AccountPoller::AccountPoller(config::Account account, PollSettings settings,
                              metrics::ExporterMetrics& metrics, metrics::ExpositionStore& store,
                              const Clock& clock, std::unique_ptr<dashscope::PageFetcher> fetcher)
@@ -129,13 +122,13 @@ void AccountPoller::PublishResult(const dashscope::PollResult& result, double du
   // Problems: counted by kind, each distinct one logged once per poll.
   std::map<std::string_view, uint64_t> problems_by_kind;
   if (!result.problems.empty() || result.problems_not_listed > 0) {
-    for (const auto& p : result.problems) ++problems_by_kind[ProblemKind(p)];
+    for (const auto& p : result.problems) ++problems_by_kind[p.label()];
     // Problems past the parser's list are counted without their text.
     if (result.problems_not_listed > 0) problems_by_kind["other"] += result.problems_not_listed;
     size_t logged = 0;
     for (const auto& p : result.problems) {
       if (logged++ == kMaxProblemLinesPerPoll) break;
-      log::Warn("bad deployment record", {{"account", account_.name}, {"problem", p}});
+      log::Warn("bad deployment record", {{"account", account_.name}, {"problem", p.text}});
     }
     if (result.problems.size() > kMaxProblemLinesPerPoll) {
       log::Warn("more bad deployment records not logged",

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dse::dashscope {
@@ -45,16 +46,36 @@ struct Deployment {
   bool operator==(const Deployment&) const = default;
 };
 
+// A record dropped or a field left out. The kind is the `problem` label of
+// dashscope_record_problems_total; the text names the record and field
+// ("deployment #3: missing deployed_model",
+// "deployment \"emo-1\": field capacity: expected a number, got string")
+// for the log. Rewording a text never changes a label.
+struct Problem {
+  enum class Kind : std::uint8_t { kMissingDeployedModel, kInvalidUtf8, kWrongType, kMalformedRecord };
+  Kind kind = Kind::kMalformedRecord;
+  std::string text;
+
+  std::string_view label() const {
+    switch (kind) {
+      case Kind::kMissingDeployedModel: return "missing_deployed_model";
+      case Kind::kInvalidUtf8: return "invalid_utf8";
+      case Kind::kWrongType: return "wrong_type";
+      case Kind::kMalformedRecord: break;
+    }
+    return "malformed_record";
+  }
+  bool operator==(const Problem&) const = default;
+};
+
 // One page of the list call.
 struct DeploymentPage {
   std::optional<int64_t> page_no;
   std::optional<int64_t> page_size;
   std::optional<int64_t> total;
   std::vector<Deployment> deployments;
-  // Records dropped or fields left out, each with a reason naming the record
-  // and field ("deployment #3: missing deployed_model",
-  // "deployment \"emo-1\": field capacity: expected a number, got string").
-  std::vector<std::string> problems;
+  // Records dropped or fields left out, in the order met.
+  std::vector<Problem> problems;
   // Problems found beyond the first kMaxListedProblems, counted but not
   // listed, so a huge or hostile body cannot grow this page without bound.
   std::size_t problems_not_listed = 0;

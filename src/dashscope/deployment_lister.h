@@ -43,8 +43,8 @@ struct PollResult {
   int pages = 0;
   int requests = 0;
   size_t duplicates = 0;
-  std::vector<std::string> problems;  // from every page, in order
-  size_t problems_not_listed = 0;     // counted by the parser beyond its list
+  std::vector<Problem> problems;   // from every page, in order
+  size_t problems_not_listed = 0;  // counted by the parser beyond its list
   // Set when the API asked us to wait (Retry-After): no request before then.
   std::optional<std::chrono::steady_clock::time_point> not_before;
 };

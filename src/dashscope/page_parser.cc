@@ -265,8 +265,13 @@ bool* ZonelessFlag(Deployment& d, Field f) {
 // ends, because `deployed_model`, which names the record, may come last.
 struct RecordBuilder {
   Deployment deployment;
-  std::optional<JsonType> deployed_model_type;          // nullopt: absent or null
-  std::vector<std::pair<Field, std::string>> problems;  // in order met; one per field
+  std::optional<JsonType> deployed_model_type;  // nullopt: absent or null
+  struct FieldProblem {
+    Field field;
+    Problem::Kind kind;
+    std::string message;
+  };
+  std::vector<FieldProblem> problems;  // in order met; one per field
   // The *_tpm_quota spellings; used when the plain one is absent.
   std::array<std::optional<double>, 4> tpm_quota;  // kPtuInputTpmQuota .. kOutputTpmQuota
 
@@ -296,7 +301,7 @@ struct RecordBuilder {
       for (Field m : {kPtuInputTpm, kPtuOutputTpm, kPtuInputTpmQuota, kPtuOutputTpmQuota}) ClearField(m);
     }
     problems.erase(
-        std::remove_if(problems.begin(), problems.end(), [f](const auto& p) { return p.first == f; }),
+        std::remove_if(problems.begin(), problems.end(), [f](const FieldProblem& p) { return p.field == f; }),
         problems.end());
     Deployment& d = deployment;
     if (auto* q = QuotaField(f)) q->reset();
@@ -326,7 +331,7 @@ struct RecordBuilder {
       // Not a field problem: a record without it is dropped, which says so.
       deployed_model_type = v.type;
       if (v.type == JsonType::kString && AssignValidUtf8(v.text, d.deployed_model)) {
-        problems.emplace_back(f, "invalid UTF-8 replaced");
+        problems.push_back({f, Problem::Kind::kInvalidUtf8, "invalid UTF-8 replaced"});
       }
       return;
     }
@@ -335,7 +340,9 @@ struct RecordBuilder {
         if (v.type != JsonType::kString) break;
         std::string* dst = &d.workspace_id;
         if (f != kWorkspaceId) dst = &OptionalStringField(d, f)->emplace();
-        if (AssignValidUtf8(v.text, *dst)) problems.emplace_back(f, "invalid UTF-8 replaced");
+        if (AssignValidUtf8(v.text, *dst)) {
+          problems.push_back({f, Problem::Kind::kInvalidUtf8, "invalid UTF-8 replaced"});
+        }
         return;
       }
       case Kind::kNumber: {
@@ -361,7 +368,7 @@ struct RecordBuilder {
           *TimeField(d, f) = *t;
           *ZonelessFlag(d, f) = !had_zone;
         } else {
-          problems.emplace_back(f, "invalid time " + Quote(v.text));
+          problems.push_back({f, Problem::Kind::kMalformedRecord, "invalid time " + Quote(v.text)});
         }
         return;
       }
@@ -370,7 +377,7 @@ struct RecordBuilder {
                       : kind == Kind::kObject ? "expected an object, got "
                                               : "expected a string, got ";
     msg += TypeName(v.type);
-    problems.emplace_back(f, std::move(msg));
+    problems.push_back({f, Problem::Kind::kWrongType, std::move(msg)});
   }
 };
 
@@ -384,9 +391,9 @@ struct Envelope {
   bool has_deployments = false;
   std::optional<JsonType> deployments_type;  // when given, but not as an array
   std::array<std::optional<int64_t>, kMetaCount> meta;
-  std::array<std::string, kMetaCount> meta_problems;  // one per field: last key wins
+  std::array<std::optional<Problem>, kMetaCount> meta_problems;  // one per field: last key wins
   std::vector<Deployment> deployments;
-  std::vector<std::string> record_problems;  // at most kMaxListedProblems
+  std::vector<Problem> record_problems;  // at most kMaxListedProblems
   std::size_t record_problem_count = 0;
   int64_t next_index = 0;
 
@@ -404,28 +411,31 @@ struct Envelope {
     meta = {};
     meta_problems = {};
   }
-  void AddRecordProblem(std::string problem) {
+  void AddRecordProblem(Problem problem) {
     ++record_problem_count;
     if (record_problems.size() < kMaxListedProblems) record_problems.push_back(std::move(problem));
   }
-  std::string NotObjectProblem(int64_t index, JsonType t) const {
-    return "deployment #" + std::to_string(index) + ": expected an object, got " + std::string(TypeName(t));
+  static Problem NotObjectProblem(int64_t index, JsonType t) {
+    return {Problem::Kind::kWrongType,
+            "deployment #" + std::to_string(index) + ": expected an object, got " + std::string(TypeName(t))};
   }
   void SetMeta(MetaField m, const Scalar& v) {
     meta[m].reset();
-    meta_problems[m].clear();
+    meta_problems[m].reset();
     if (v.type == JsonType::kNull) return;
     if (v.type == JsonType::kInteger && v.integer) {
       meta[m] = *v.integer;
       return;
     }
-    std::string& p = meta_problems[m];
-    p = "field " + std::string(name) + "." + std::string(kMetaNames[m]) + ": ";
+    Problem& p = meta_problems[m].emplace();
+    p.text = "field " + std::string(name) + "." + std::string(kMetaNames[m]) + ": ";
     if (v.type == JsonType::kInteger) {
-      p += "integer out of range";
+      p.kind = Problem::Kind::kMalformedRecord;
+      p.text += "integer out of range";
     } else {
-      p += "expected an integer, got ";
-      p += v.type == JsonType::kFloat ? "float" : TypeName(v.type);
+      p.kind = Problem::Kind::kWrongType;
+      p.text += "expected an integer, got ";
+      p.text += v.type == JsonType::kFloat ? "float" : TypeName(v.type);
     }
   }
 };
@@ -531,13 +541,13 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
     page.total = e.meta[kTotal];
     page.deployments = std::move(e.deployments);
     std::size_t count = e.record_problem_count;
-    for (std::string& p : e.meta_problems) {
-      if (!p.empty()) {
-        page.problems.push_back(std::move(p));
+    for (std::optional<Problem>& p : e.meta_problems) {
+      if (p) {
+        page.problems.push_back(std::move(*p));
         ++count;
       }
     }
-    for (std::string& p : e.record_problems) {
+    for (Problem& p : e.record_problems) {
       if (page.problems.size() == kMaxListedProblems) break;
       page.problems.push_back(std::move(p));
     }
@@ -662,10 +672,11 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
     RecordBuilder& r = record_;
     Deployment& d = r.deployment;
     if (r.deployed_model_type != JsonType::kString || d.deployed_model.empty()) {
-      std::string p = "deployment #" + std::to_string(record_index_) + ": missing deployed_model";
+      Problem p{Problem::Kind::kMissingDeployedModel,
+                "deployment #" + std::to_string(record_index_) + ": missing deployed_model"};
       if (r.deployed_model_type && r.deployed_model_type != JsonType::kString) {
-        p += ": expected a string, got ";
-        p += TypeName(*r.deployed_model_type);
+        p.text += ": expected a string, got ";
+        p.text += TypeName(*r.deployed_model_type);
       }
       e.AddRecordProblem(std::move(p));
       return;
@@ -673,8 +684,8 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
     r.ResolvePtuCapacity();
     if (!r.problems.empty()) {
       const std::string prefix = "deployment " + Quote(d.deployed_model) + ": field ";
-      for (const auto& [field, message] : r.problems) {
-        e.AddRecordProblem(prefix + std::string(kFields[field].name) + ": " + message);
+      for (RecordBuilder::FieldProblem& p : r.problems) {
+        e.AddRecordProblem({p.kind, prefix + std::string(kFields[p.field].name) + ": " + p.message});
       }
     }
     e.deployments.push_back(std::move(d));

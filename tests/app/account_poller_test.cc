@@ -218,9 +218,10 @@ TEST_F(PollerTest, BadRecordsAreCountedByKind) {
   Make();
   fetcher->serve = [](int64_t, int) {
     auto o = Good({"m1"});
-    o.page.problems = {"deployment #1: missing deployed_model",
-                       "deployment \"m1\": field capacity: expected a number, got string",
-                       "deployment \"m1\": field name: invalid UTF-8 replaced"};
+    using Kind = dashscope::Problem::Kind;
+    o.page.problems = {{Kind::kMissingDeployedModel, "deployment #1: missing deployed_model"},
+                       {Kind::kWrongType, "deployment \"m1\": field capacity: expected a number, got string"},
+                       {Kind::kInvalidUtf8, "deployment \"m1\": field name: invalid UTF-8 replaced"}};
     return o;
   };
   ASSERT_TRUE(poller->PollOnce().ok);
@@ -233,7 +234,8 @@ TEST_F(PollerTest, ProblemsBeyondTheParsersListCountAsOther) {
   Make();
   fetcher->serve = [](int64_t, int) {
     auto o = Good({"m1"});
-    o.page.problems = {"deployment #1: missing deployed_model"};
+    o.page.problems = {
+        {dashscope::Problem::Kind::kMissingDeployedModel, "deployment #1: missing deployed_model"}};
     o.page.problems_not_listed = 250;
     return o;
   };

@@ -17,6 +17,18 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
+std::vector<std::string> Texts(const std::vector<Problem>& problems) {
+  std::vector<std::string> out;
+  for (const Problem& p : problems) out.push_back(p.text);
+  return out;
+}
+
+std::vector<std::string_view> Labels(const std::vector<Problem>& problems) {
+  std::vector<std::string_view> out;
+  for (const Problem& p : problems) out.push_back(p.label());
+  return out;
+}
+
 std::string ReadFixture(const std::string& name) {
   std::ifstream in(std::string(DSE_FIXTURES_DIR) + "/" + name, std::ios::binary);
   EXPECT_TRUE(in) << "cannot open fixture " << name;
@@ -50,7 +62,7 @@ TEST(ParseDeploymentPage, OutputEnvelopeSample) {
   EXPECT_EQ(page.page_no, 1);
   EXPECT_EQ(page.page_size, 10);
   EXPECT_EQ(page.total, 2);
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
   EXPECT_EQ(page.problems_not_listed, 0u);
   ASSERT_EQ(page.deployments.size(), 2u);
 
@@ -94,7 +106,7 @@ TEST(ParseDeploymentPage, DataEnvelope) {
   EXPECT_EQ(page.page_no, 1);
   EXPECT_EQ(page.page_size, 50);
   EXPECT_EQ(page.total, 1);
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
   ASSERT_EQ(page.deployments.size(), 1u);
   const Deployment& d = page.deployments[0];
   EXPECT_EQ(d.deployed_model, "qwen-turbo-ft-202506-a1b2c3d4");
@@ -114,7 +126,7 @@ TEST(ParseDeploymentPage, DataEnvelope) {
 
 TEST(ParseDeploymentPage, MissingAndNullOptionalFieldsAreAbsentWithoutProblems) {
   const DeploymentPage page = MustParse(ReadFixture("list_missing_optional_fields.json"));
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
   ASSERT_EQ(page.deployments.size(), 3u);
 
   const Deployment& mu = page.deployments[0];
@@ -154,7 +166,7 @@ TEST(ParseDeploymentPage, WrongTypesAreLeftOutAndNamed) {
   EXPECT_EQ(page.page_no, std::nullopt);
   EXPECT_EQ(page.page_size, std::nullopt);
   EXPECT_EQ(page.total, 3);
-  EXPECT_THAT(page.problems,
+  EXPECT_THAT(Texts(page.problems),
               ElementsAre("field output.page_no: expected an integer, got string",
                           "field output.page_size: expected an integer, got float",
                           // deployed_model comes after these fields, yet names them.
@@ -191,7 +203,7 @@ TEST(ParseDeploymentPage, WrongTypesAreLeftOutAndNamed) {
 
 TEST(ParseDeploymentPage, RecordsWithoutDeployedModelAreDropped) {
   const DeploymentPage page = MustParse(ReadFixture("list_missing_deployed_model.json"));
-  EXPECT_THAT(page.problems,
+  EXPECT_THAT(Texts(page.problems),
               ElementsAre("deployment #1: missing deployed_model",  // its bad capacity is not listed
                           "deployment #2: missing deployed_model", "deployment #3: missing deployed_model",
                           "deployment #4: missing deployed_model: expected a string, got number",
@@ -207,7 +219,7 @@ TEST(ParseDeploymentPage, EmptyList) {
   EXPECT_EQ(page.page_size, 200);
   EXPECT_EQ(page.total, 0);
   EXPECT_THAT(page.deployments, IsEmpty());
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
 }
 
 TEST(ParseDeploymentPage, PageOf200) {
@@ -215,7 +227,7 @@ TEST(ParseDeploymentPage, PageOf200) {
   EXPECT_EQ(page.page_no, 3);
   EXPECT_EQ(page.page_size, 200);
   EXPECT_EQ(page.total, 643);
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
   ASSERT_EQ(page.deployments.size(), 200u);
 
   const Deployment& first = page.deployments.front();
@@ -387,13 +399,13 @@ TEST(ParseDeploymentPage, PageFieldsAcceptIntegersOnly) {
   EXPECT_EQ(page.page_no, -1);
   EXPECT_EQ(page.page_size, std::nullopt);
   EXPECT_EQ(page.total, std::nullopt);
-  EXPECT_THAT(page.problems, ElementsAre("field output.page_size: expected an integer, got object",
-                                         "field output.total: integer out of range"));
+  EXPECT_THAT(Texts(page.problems), ElementsAre("field output.page_size: expected an integer, got object",
+                                                "field output.total: integer out of range"));
 
   const DeploymentPage big =
       MustParse(R"({"data":{"total":9223372036854775807,"page_no":1e2,"deployments":[]}})");
   EXPECT_EQ(big.total, INT64_MAX);
-  EXPECT_THAT(big.problems, ElementsAre("field data.page_no: expected an integer, got float"));
+  EXPECT_THAT(Texts(big.problems), ElementsAre("field data.page_no: expected an integer, got float"));
 }
 
 // --------------------------------------------------------------- records
@@ -409,7 +421,7 @@ TEST(ParseDeploymentPage, NumbersOfEveryKind) {
   EXPECT_EQ(d.ready_capacity, 4294967296.0);
   EXPECT_EQ(d.rpm_limit, 18446744073709551615.0);
   EXPECT_EQ(d.tpm_limit, 1500000.0);
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
 }
 
 TEST(ParseDeploymentPage, UnknownKeysAreSkippedWholeAtEveryLevel) {
@@ -423,7 +435,7 @@ TEST(ParseDeploymentPage, UnknownKeysAreSkippedWholeAtEveryLevel) {
   EXPECT_EQ(page.deployments[0].capacity, 2.0);
   EXPECT_EQ(page.deployments[0].status, "RUNNING");
   EXPECT_EQ(page.page_no, 2);
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
 }
 
 TEST(ParseDeploymentPage, DuplicateRecordsAreKeptForThePollerToResolve) {
@@ -436,21 +448,45 @@ TEST(ParseDeploymentPage, DuplicateRecordsAreKeptForThePollerToResolve) {
 TEST(ParseDeploymentPage, DeployedModelLastKeyWins) {
   DeploymentPage page = MustParse(Page(R"({"deployed_model":"a","deployed_model":null})"));
   EXPECT_THAT(page.deployments, IsEmpty());
-  EXPECT_THAT(page.problems, ElementsAre("deployment #0: missing deployed_model"));
+  EXPECT_THAT(Texts(page.problems), ElementsAre("deployment #0: missing deployed_model"));
 
   page = MustParse(Page(R"({"deployed_model":["a"],"deployed_model":"b"})"));
   ASSERT_EQ(page.deployments.size(), 1u);
   EXPECT_EQ(page.deployments[0].deployed_model, "b");
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
+}
+
+// The label of dashscope_record_problems_total comes with the problem, not
+// from its wording: a deployed_model that reads "expected" or "invalid UTF-8"
+// cannot turn an invalid time into a wrong type.
+TEST(ParseDeploymentPage, EachProblemCarriesItsKind) {
+  const DeploymentPage page =
+      MustParse(Page(R"({"capacity":1},)"
+                     R"({"deployed_model":"expected invalid UTF-8","gmt_create":"soon"},)"
+                     R"({"deployed_model":"b","capacity":"lots"},)"
+                     R"(7)"));
+  EXPECT_THAT(Texts(page.problems),
+              ElementsAre("deployment #0: missing deployed_model",
+                          "deployment \"expected invalid UTF-8\": field gmt_create: invalid time \"soon\"",
+                          "deployment \"b\": field capacity: expected a number, got string",
+                          "deployment #3: expected an object, got number"));
+  EXPECT_THAT(Labels(page.problems),
+              ElementsAre("missing_deployed_model", "malformed_record", "wrong_type", "wrong_type"));
+  EXPECT_EQ(MustParse(Page(R"({"deployed_model":"c","name":")"
+                           "\xff"
+                           R"("})"))
+                .problems.at(0)
+                .label(),
+            "invalid_utf8");
 }
 
 TEST(ParseDeploymentPage, NonObjectElementsAreDroppedAndCounted) {
   const DeploymentPage page = MustParse(Page(R"(1,[{"deployed_model":"x"}],{"deployed_model":"y"},true)"));
   ASSERT_EQ(page.deployments.size(), 1u);
   EXPECT_EQ(page.deployments[0].deployed_model, "y");
-  EXPECT_THAT(page.problems, ElementsAre("deployment #0: expected an object, got number",
-                                         "deployment #1: expected an object, got array",
-                                         "deployment #3: expected an object, got boolean"));
+  EXPECT_THAT(Texts(page.problems), ElementsAre("deployment #0: expected an object, got number",
+                                                "deployment #1: expected an object, got array",
+                                                "deployment #3: expected an object, got boolean"));
 }
 
 TEST(ParseDeploymentPage, ProblemsAreCappedButCounted) {
@@ -459,9 +495,9 @@ TEST(ParseDeploymentPage, ProblemsAreCappedButCounted) {
   const DeploymentPage page = MustParse(R"({"output":{"total":"x","deployments":[)" + items + "]}}");
   ASSERT_EQ(page.deployments.size(), 1u);
   ASSERT_EQ(page.problems.size(), kMaxListedProblems);
-  EXPECT_EQ(page.problems.front(), "field output.total: expected an integer, got string");
-  EXPECT_EQ(page.problems[1], "deployment #1: expected an object, got number");
-  EXPECT_EQ(page.problems.back(), "deployment #99: expected an object, got number");
+  EXPECT_EQ(page.problems.front().text, "field output.total: expected an integer, got string");
+  EXPECT_EQ(page.problems[1].text, "deployment #1: expected an object, got number");
+  EXPECT_EQ(page.problems.back().text, "deployment #99: expected an object, got number");
   EXPECT_EQ(page.problems_not_listed, 1001u - kMaxListedProblems);
 }
 
@@ -482,7 +518,7 @@ TEST(ParseDeploymentPage, InvalidUtf8IsReplacedAndNamed) {
   EXPECT_EQ(d.status, "\uFFFDx");                   // one U+FFFD per maximal ill-formed subpart
   EXPECT_EQ(d.plan, "\uFFFD\uFFFD|\uFFFD\uFFFD\uFFFD|\uFFFD\uFFFD\uFFFD\uFFFD|\uFFFD\uFFFD");
   EXPECT_EQ(d.workspace_id, "w\uFFFD");
-  EXPECT_THAT(page.problems,
+  EXPECT_THAT(Texts(page.problems),
               ElementsAre("deployment \"m-\uFFFD\": field name: invalid UTF-8 replaced",
                           "deployment \"m-\uFFFD\": field deployed_model: invalid UTF-8 replaced",
                           "deployment \"m-\uFFFD\": field status: invalid UTF-8 replaced",
@@ -499,7 +535,7 @@ TEST(ParseDeploymentPage, JsonEscapesDecode) {
   // A lone surrogate is not a character; its 3 bytes are 3 ill-formed subparts.
   EXPECT_EQ(d.name, "lone \uFFFD\uFFFD\uFFFD low");
   EXPECT_EQ(d.status, "tab\there");
-  EXPECT_THAT(page.problems,
+  EXPECT_THAT(Texts(page.problems),
               ElementsAre("deployment \"a\\\"b\\\\c\u00e9\U0001F600\": field name: invalid UTF-8 replaced"));
   EXPECT_EQ(ParseError(Page(R"({"deployed_model":"\ud800"})")),
             "invalid_response: JSON parse error at offset 82: The surrogate pair in string is invalid.");
@@ -513,7 +549,7 @@ TEST(ParseDeploymentPage, HugeStrings) {
   EXPECT_EQ(page.deployments[0].deployed_model, huge);
   EXPECT_EQ(page.deployments[0].name, huge);
   // The problem quotes a shortened name so a log line stays small.
-  EXPECT_THAT(page.problems,
+  EXPECT_THAT(Texts(page.problems),
               ElementsAre("deployment \"" + std::string(128, 'n') +
                           "\"... (8388608 bytes): field capacity: expected a number, got string"));
 }
@@ -526,7 +562,7 @@ TEST(ParseDeploymentPage, QuotedValuesAreEscapedAndCutOnCharacterBoundaries) {
       Page(R"({"deployed_model":"x\ny\u0001","gmt_create":")" + long_time + R"(","gmt_modified":"bad\"q"})"));
   std::string shown;
   for (int i = 0; i < 42; ++i) shown += euro;  // 126 bytes
-  EXPECT_THAT(page.problems,
+  EXPECT_THAT(Texts(page.problems),
               ElementsAre("deployment \"x\\ny\\u0001\": field gmt_create: invalid time \"" + shown +
                               "\"... (150 bytes)",
                           "deployment \"x\\ny\\u0001\": field gmt_modified: invalid time \"bad\\\"q\""));
@@ -689,7 +725,7 @@ TEST(ParseApiTime, RejectsMalformedAndOutOfRange) {
 
 TEST(ParseDeploymentPage, EveryFieldOfTheReference) {
   const DeploymentPage page = MustParse(ReadFixture("list_every_field.json"));
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
   ASSERT_EQ(page.deployments.size(), 5u);
 
   const Deployment& ptu = page.deployments[0];
@@ -729,7 +765,7 @@ TEST(ParseDeploymentPage, NumericStringsAreNumbers) {
   const DeploymentPage page =
       MustParse(Page(R"({"deployed_model":"a","capacity":"2","base_capacity":"0.5","ready_capacity":"-1",)"
                      R"("rpm_limit":"6e1","tpm_limit":"1E+3"})"));
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
   ASSERT_EQ(page.deployments.size(), 1u);
   const Deployment& d = page.deployments[0];
   EXPECT_EQ(d.capacity, 2.0);
@@ -744,7 +780,7 @@ TEST(ParseDeploymentPage, StringsThatAreNotDecimalNumbersAreWrongTypes) {
                           "1e400", "sixty", "60rpm"}) {
     const DeploymentPage page =
         MustParse(Page(std::string(R"({"deployed_model":"a","rpm_limit":")") + bad + "\"}"));
-    EXPECT_THAT(page.problems,
+    EXPECT_THAT(Texts(page.problems),
                 ElementsAre("deployment \"a\": field rpm_limit: expected a number, got string"))
         << bad;
     ASSERT_EQ(page.deployments.size(), 1u);
@@ -759,7 +795,7 @@ TEST(ParseDeploymentPage, PtuSpellingsAndPrecedence) {
            R"("ptu_capacity":{"input_tpm_quota":2,"input_tpm":1,"output_tpm_quota":20}},)"
            R"({"deployed_model":"b","output_tpm_quota":40},)"
            R"({"deployed_model":"c","ptu_capacity":{"input_tpm":1},"ptu_capacity":{"output_tpm":2}})"));
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
   ASSERT_EQ(page.deployments.size(), 3u);
   EXPECT_EQ(page.deployments[0].ptu_input_tpm, 1.0);
   EXPECT_EQ(page.deployments[0].ptu_output_tpm, 20.0);
@@ -777,7 +813,7 @@ TEST(ParseDeploymentPage, NewFieldsWithWrongTypesAreNamed) {
            R"("input_tpm_quota":false},)"
            R"({"deployed_model":"b","ptu_capacity":{"input_tpm":"lots","output_tpm":[1],"unknown":{"x":1}},)"
            R"("pre_paid_gmt_expired":"next month"})"));
-  EXPECT_THAT(page.problems,
+  EXPECT_THAT(Texts(page.problems),
               ElementsAre("deployment \"a\": field ptu_capacity: expected an object, got string",
                           "deployment \"a\": field pre_paid_gmt_expired: expected a string, got number",
                           "deployment \"a\": field ptu_service_tier: expected a string, got number",
@@ -802,7 +838,7 @@ TEST(ParseDeploymentPage, NullNewFieldsAreAbsent) {
   const DeploymentPage page = MustParse(
       Page(R"({"deployed_model":"a","ptu_capacity":null,"pre_paid_gmt_expired":null,"fail_reason":null,)"
            R"("model_unit_spec":null,"ptu_capacity":{"input_tpm":null}})"));
-  EXPECT_THAT(page.problems, IsEmpty());
+  EXPECT_THAT(Texts(page.problems), IsEmpty());
   ASSERT_EQ(page.deployments.size(), 1u);
   EXPECT_EQ(page.deployments[0].ptu_input_tpm, std::nullopt);
   EXPECT_EQ(page.deployments[0].fail_reason, std::nullopt);
@@ -881,7 +917,7 @@ void CheckInvariants(const Result<DeploymentPage>& page, const std::string& what
       }
     }
   }
-  for (const std::string& p : page->problems) EXPECT_TRUE(IsValidUtf8(p)) << what;
+  for (const Problem& p : page->problems) EXPECT_TRUE(IsValidUtf8(p.text)) << what;
 }
 
 TEST(Robustness, EveryFixtureSurvivesRandomTruncation) {

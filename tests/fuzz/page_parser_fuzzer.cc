@@ -34,9 +34,9 @@ void CheckPage(const dse::dashscope::DeploymentPage& page) {
     DSE_FUZZ_CHECK(page.problems.size() == dse::dashscope::kMaxListedProblems,
                    "problems left unlisted while the list had room");
   }
-  for (const std::string& p : page.problems) {
-    CheckMessage(p);
-    DSE_FUZZ_CHECK(p.starts_with("deployment ") || p.starts_with("field "), p);
+  for (const dse::dashscope::Problem& p : page.problems) {
+    CheckMessage(p.text);
+    DSE_FUZZ_CHECK(p.text.starts_with("deployment ") || p.text.starts_with("field "), p.text);
   }
   for (const auto& d : page.deployments) {
     DSE_FUZZ_CHECK(!d.deployed_model.empty(), "a parsed record without deployed_model");
