@@ -6,6 +6,7 @@
 
 #include "app/status_history.h"
 #include "common/log.h"
+#include "dashscope/api_time.h"
 #include "dashscope/page_parser.h"
 
 namespace dse::app {

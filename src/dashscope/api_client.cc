@@ -22,6 +22,7 @@
 #include "common/text.h"
 #include "common/url.h"
 #include "dashscope/api_key_file.h"
+#include "dashscope/error_body.h"
 #include "dashscope/page_parser.h"
 
 namespace dse::dashscope {

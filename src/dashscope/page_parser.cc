@@ -3,10 +3,6 @@
 // happens, so hostile nesting costs neither stack nor much heap.
 #include "dashscope/page_parser.h"
 
-#include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -18,77 +14,17 @@
 
 #include "common/text.h"
 #include "common/utf8.h"
+#include "dashscope/api_time.h"
+#include "dashscope/json_reader.h"
 
 namespace dse::dashscope {
 namespace {
 
-// Numbers arrive as text and are converted with std::from_chars: exact
-// (correctly rounded) and safe. RapidJSON 1.1.0's own full-precision path
-// crashes or misparses some inputs (upstream #1249, #1251), and its default
-// path is not exact.
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
-
-constexpr std::string_view kErrorPrefix = "invalid_response: ";
-constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-
-// ---------------------------------------------------------------- JSON plumbing
-
-enum class JsonType : std::uint8_t { kNull, kBool, kInteger, kFloat, kString, kObject, kArray };
-
-std::string_view TypeName(JsonType t) {
-  switch (t) {
-    case JsonType::kNull: return "null";
-    case JsonType::kBool: return "boolean";
-    case JsonType::kInteger:
-    case JsonType::kFloat: return "number";
-    case JsonType::kString: return "string";
-    case JsonType::kObject: return "object";
-    case JsonType::kArray: return "array";
-  }
-  return "value";
-}
-
-// One scalar event, whatever RapidJSON handler call delivered it.
-struct Scalar {
-  JsonType type = JsonType::kNull;
-  std::string_view text;           // kString; valid only during the event
-  double number = 0;               // kInteger, kFloat
-  std::optional<int64_t> integer;  // kInteger, when it fits
-};
-
-std::string ParseErrorMessage(rapidjson::ParseErrorCode code, std::size_t offset) {
-  std::string out(kErrorPrefix);
-  out += "JSON parse error at offset ";
-  out += std::to_string(offset);
-  out += ": ";
-  out += rapidjson::GetParseError_En(code);
-  return out;
-}
-
-// Feeds `body` to `handler`; returns the error message, empty on success.
-// The handler stops the reader by returning false after setting error().
-template <typename Handler>
-std::string RunReader(std::string_view body, Handler& handler) {
-  std::size_t skipped = 0;
-  if (body.substr(0, kUtf8Bom.size()) == kUtf8Bom) {  // some gateways prepend one
-    body.remove_prefix(kUtf8Bom.size());
-    skipped = kUtf8Bom.size();
-  }
-  rapidjson::MemoryStream stream(body.data(), body.size());
-  rapidjson::Reader reader;
-  const rapidjson::ParseResult result = reader.Parse<kParseFlags>(stream, handler);
-  if (result.IsError()) {
-    if (result.Code() == rapidjson::kParseErrorTermination && !handler.error().empty())
-      return handler.error();
-    return ParseErrorMessage(result.Code(), result.Offset() + skipped);
-  }
-  // The stream reads a NUL byte as its end; JSON never contains a raw one,
-  // so one that stopped the reader early means trailing garbage.
-  if (stream.Tell() != body.size()) {
-    return ParseErrorMessage(rapidjson::kParseErrorDocumentRootNotSingular, stream.Tell() + skipped);
-  }
-  return {};
-}
+using detail::JsonType;
+using detail::kErrorPrefix;
+using detail::RunReader;
+using detail::Scalar;
+using detail::TypeName;
 
 // ---------------------------------------------------------------- deployments
 
@@ -210,9 +146,6 @@ std::optional<double> NumberFromString(std::string_view s) {
   if (ec == std::errc::result_out_of_range || end != s.data() + s.size()) return std::nullopt;
   return d;
 }
-
-// ParseApiTime, also telling whether the text carried a zone.
-std::optional<int64_t> ParseApiTimeZoned(std::string_view text, bool* had_zone);
 
 std::optional<std::string>* OptionalStringField(Deployment& d, Field f) {
   switch (f) {
@@ -364,7 +297,7 @@ struct RecordBuilder {
       case Kind::kTime: {
         if (v.type != JsonType::kString) break;
         bool had_zone = false;
-        if (const auto t = ParseApiTimeZoned(v.text, &had_zone)) {
+        if (const auto t = detail::ParseApiTimeZoned(v.text, &had_zone)) {
           *TimeField(d, f) = *t;
           *ZonelessFlag(d, f) = !had_zone;
         } else {
@@ -496,11 +429,14 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
     if (skip_depth_ != 0) return true;
     const std::string_view key(s, n);
     switch (depth_) {
-      case 1: envelope_key_ = key == "output" ? 0 : key == "data" ? 1 : -1; break;
+      case 1: keyed_ = key == "output" ? &envelopes_[0] : key == "data" ? &envelopes_[1] : nullptr; break;
       case 2:
-        member_ = key == "deployments" ? kDeploymentsMember : kOtherMember;
+        member_ = key == "deployments" ? Member::kDeployments : Member::kOther;
         for (int m = 0; m < kMetaCount; ++m) {
-          if (key == kMetaNames[m]) member_ = m;
+          if (key == kMetaNames[m]) {
+            member_ = Member::kMeta;
+            meta_ = static_cast<MetaField>(m);
+          }
         }
         break;
       case 4: field_ = LookupField(key); break;
@@ -556,8 +492,8 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
   }
 
  private:
-  static constexpr int kDeploymentsMember = -1;
-  static constexpr int kOtherMember = -2;
+  // What the value under the current key of an envelope is.
+  enum class Member : std::uint8_t { kOther, kDeployments, kMeta };
 
   bool Fail(std::string message) {
     error_ = std::string(kErrorPrefix) + std::move(message);
@@ -572,7 +508,7 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
       case 0: return Fail("expected a JSON object at the top level, got " + std::string(TypeName(v.type)));
       case 1:
         // `"output": null` (or a string) after an object: the last key wins.
-        if (envelope_key_ >= 0) envelopes_[envelope_key_].Reset();
+        if (keyed_ != nullptr) keyed_->Reset();
         break;
       case 2: OnEnvelopeMember(v); break;
       case 3: {
@@ -589,11 +525,11 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
 
   void OnEnvelopeMember(const Scalar& v) {
     Envelope& e = *envelope_;
-    if (member_ == kDeploymentsMember) {
+    if (member_ == Member::kDeployments) {
       e.ResetDeployments();
       e.deployments_type = v.type;
-    } else if (member_ >= 0) {
-      e.SetMeta(static_cast<MetaField>(member_), v);
+    } else if (member_ == Member::kMeta) {
+      e.SetMeta(meta_, v);
     }
   }
 
@@ -608,26 +544,26 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
           return Fail("expected a JSON object at the top level, got " + std::string(TypeName(t)));
         return true;
       case 2:
-        if (envelope_key_ < 0) break;
-        envelope_ = &envelopes_[envelope_key_];
+        if (keyed_ == nullptr) break;
+        envelope_ = keyed_;
         envelope_->Reset();
         if (t == JsonType::kObject) {
           envelope_->present = true;
-          member_ = kOtherMember;
+          member_ = Member::kOther;
           return true;
         }
         break;
       case 3: {
         Envelope& e = *envelope_;
-        if (member_ == kDeploymentsMember) {
+        if (member_ == Member::kDeployments) {
           e.ResetDeployments();
           if (t == JsonType::kArray) {
             e.has_deployments = true;
             return true;
           }
           e.deployments_type = t;
-        } else if (member_ >= 0) {
-          e.SetMeta(static_cast<MetaField>(member_), Scalar{t, {}, 0, {}});
+        } else if (member_ == Member::kMeta) {
+          e.SetMeta(meta_, Scalar{t, {}, 0, {}});
         }
         break;
       }
@@ -704,10 +640,11 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
     return out + "no \"deployments\" array in " + where;
   }
 
-  int depth_ = 0;       // containers open now
-  int skip_depth_ = 0;  // depth of the container being skipped; 0 when none
-  int envelope_key_ = -1;
-  int member_ = kOtherMember;
+  int depth_ = 0;              // containers open now
+  int skip_depth_ = 0;         // depth of the container being skipped; 0 when none
+  Envelope* keyed_ = nullptr;  // the envelope the last top-level key names, if any
+  Member member_ = Member::kOther;
+  MetaField meta_ = kPageNo;  // which one, when member_ is kMeta
   Field field_ = kUnknownField;
   int64_t record_index_ = 0;
   Envelope* envelope_ = nullptr;
@@ -716,90 +653,6 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
   std::string error_;
 };
 
-// ---------------------------------------------------------------- error bodies
-
-// SAX handler for {"code": ..., "message": ..., "request_id": ...}: reads the
-// top-level string members, skips everything else.
-class ApiErrorHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ApiErrorHandler> {
- public:
-  bool Default() {
-    if (depth_ == 0) return NotAnObject();
-    if (depth_ == 1 && target_ != nullptr) target_->clear();  // a non-string: treat as absent
-    return true;
-  }
-  // Numbers arrive as text (kParseNumbersAsStringsFlag); they are not strings.
-  bool RawNumber(const char*, rapidjson::SizeType, bool) { return Default(); }
-  bool String(const char* s, rapidjson::SizeType n, bool) {
-    if (depth_ == 0) return NotAnObject();
-    if (depth_ == 1 && target_ != nullptr) AssignValidUtf8(std::string_view(s, n), *target_);
-    return true;
-  }
-  bool Key(const char* s, rapidjson::SizeType n, bool) {
-    if (depth_ != 1) return true;
-    const std::string_view key(s, n);
-    target_ = key == "code"         ? &result_.code
-              : key == "message"    ? &result_.message
-              : key == "request_id" ? &result_.request_id
-                                    : nullptr;
-    return true;
-  }
-  bool StartObject() { return Open(true); }
-  bool StartArray() { return Open(false); }
-  bool EndObject(rapidjson::SizeType) { return Close(); }
-  bool EndArray(rapidjson::SizeType) { return Close(); }
-
-  const std::string& error() const { return error_; }
-  ApiError Take() && { return std::move(result_); }
-
- private:
-  bool NotAnObject() {
-    error_ = std::string(kErrorPrefix) + "error body is not a JSON object";
-    return false;
-  }
-  bool Open(bool is_object) {
-    if (depth_ >= kMaxJsonDepth) {
-      error_ =
-          std::string(kErrorPrefix) + "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
-      return false;
-    }
-    if (depth_ == 0 && !is_object) return NotAnObject();
-    if (depth_ == 1 && target_ != nullptr) target_->clear();
-    ++depth_;
-    return true;
-  }
-  bool Close() {
-    --depth_;
-    return true;
-  }
-
-  int depth_ = 0;
-  std::string* target_ = nullptr;
-  ApiError result_;
-  std::string error_;
-};
-
-// ---------------------------------------------------------------- time
-
-constexpr bool IsLeapYear(int64_t y) { return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0); }
-
-constexpr int DaysInMonth(int64_t y, int m) {
-  constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeapYear(y) ? 29 : kDays[static_cast<std::size_t>(m - 1)];
-}
-
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-// days_from_civil): plain arithmetic, no time zone database or locale.
-constexpr int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-static_assert(DaysFromCivil(1970, 1, 1) == 0);
-static_assert(DaysFromCivil(2000, 3, 1) == 11017);
-
 }  // namespace
 
 Result<DeploymentPage> ParseDeploymentPage(std::string_view body) {
@@ -807,81 +660,5 @@ Result<DeploymentPage> ParseDeploymentPage(std::string_view body) {
   if (std::string error = RunReader(body, handler); !error.empty()) return Error{std::move(error)};
   return std::move(handler).Finish();
 }
-
-Result<ApiError> ParseApiError(std::string_view body) {
-  ApiErrorHandler handler;
-  if (std::string error = RunReader(body, handler); !error.empty()) return Error{std::move(error)};
-  return std::move(handler).Take();
-}
-
-std::optional<int64_t> ParseApiTime(std::string_view text) {
-  bool had_zone = false;
-  return ParseApiTimeZoned(text, &had_zone);
-}
-
-void ApplyApiTimeZone(std::vector<Deployment>& deployments, int offset_seconds) {
-  if (offset_seconds == 0) return;
-  for (Deployment& d : deployments) {
-    if (d.gmt_create && d.zoneless.gmt_create) *d.gmt_create -= offset_seconds;
-    if (d.gmt_modified && d.zoneless.gmt_modified) *d.gmt_modified -= offset_seconds;
-    if (d.pre_paid_gmt_expired && d.zoneless.pre_paid_gmt_expired) *d.pre_paid_gmt_expired -= offset_seconds;
-    d.zoneless = {};  // applied once only
-  }
-}
-
-namespace {
-
-std::optional<int64_t> ParseApiTimeZoned(std::string_view text, bool* had_zone) {
-  *had_zone = false;
-  std::size_t pos = 0;
-  const auto digits = [&](std::size_t count, int& out) {
-    if (text.size() - pos < count) return false;
-    int v = 0;
-    for (std::size_t k = 0; k < count; ++k) {
-      const char c = text[pos + k];
-      if (c < '0' || c > '9') return false;
-      v = v * 10 + (c - '0');
-    }
-    pos += count;
-    out = v;
-    return true;
-  };
-  const auto literal = [&](char c) {
-    if (pos >= text.size() || text[pos] != c) return false;
-    ++pos;
-    return true;
-  };
-
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day))
-    return std::nullopt;
-  if (!literal('T') && !literal(' ')) return std::nullopt;
-  if (!digits(2, hour) || !literal(':') || !digits(2, minute) || !literal(':') || !digits(2, second)) {
-    return std::nullopt;
-  }
-  if (literal('.')) {
-    const std::size_t start = pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
-    if (pos == start) return std::nullopt;
-  }
-  int offset_seconds = 0;
-  if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
-    const int sign = text[pos] == '-' ? -1 : 1;
-    ++pos;
-    int oh = 0, om = 0;
-    if (!digits(2, oh) || !literal(':') || !digits(2, om) || oh > 23 || om > 59) return std::nullopt;
-    offset_seconds = sign * (oh * 3600 + om * 60);
-    *had_zone = true;
-  } else if (literal('Z')) {
-    *had_zone = true;
-  }
-  if (pos != text.size()) return std::nullopt;
-
-  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) return std::nullopt;
-  if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
-  return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-}
-
-}  // namespace
 
 }  // namespace dse::dashscope

@@ -1,4 +1,5 @@
-// JSON -> model. The only user of RapidJSON.
+// A list response (JSON) -> DeploymentPage. With error_body and api_time,
+// the only user of RapidJSON (through json_reader.h).
 #pragma once
 
 #include <cstddef>
@@ -40,19 +41,5 @@ inline constexpr std::size_t kMaxListedProblems = 100;
 // Deeper JSON is refused: nothing the API sends comes close, and the cap
 // bounds the parser's memory on hostile input.
 inline constexpr int kMaxJsonDepth = 64;
-
-// Parses an error body; returns an error when the body is not a JSON object
-// (same messages as above). Absent or non-string members are left empty.
-Result<ApiError> ParseApiError(std::string_view body);
-
-// "2025-06-17T11:00:38" (or with a space for the 'T'; optionally with
-// fractional seconds, which are dropped, and a trailing 'Z' or +HH:MM / -HH:MM
-// offset) -> Unix seconds; no zone means UTC. Out-of-range dates and times
-// (month 13, Feb 30, 24:00:00, second 60) give std::nullopt.
-std::optional<int64_t> ParseApiTime(std::string_view text);
-
-// Reads the zoneless times of `deployments` (see Deployment::zoneless) as
-// local times of a zone `offset_seconds` east of UTC (+08:00 is 28800).
-void ApplyApiTimeZone(std::vector<Deployment>& deployments, int offset_seconds);
 
 }  // namespace dse::dashscope

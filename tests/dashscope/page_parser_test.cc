@@ -11,6 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "dashscope/api_time.h"
+#include "dashscope/error_body.h"
+
 namespace dse::dashscope {
 namespace {
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "dashscope/api_time.h"
+#include "dashscope/error_body.h"
 #include "dashscope/page_parser.h"
 #include "fuzz_check.h"
 
