@@ -18,9 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cctype>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <limits>
 #include <list>
 #include <map>
@@ -34,6 +32,7 @@
 #include "common/log.h"
 #include "metrics/gzip_member.h"
 #include "server/accept_encoding.h"
+#include "server/auth_pool.h"
 #include "server/basic_auth.h"
 #include "server/landing_page.h"
 #include "server/request_routing.h"
@@ -164,72 +163,6 @@ std::string GzipMember(const std::string& text) {
   for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>((size >> shift) & 0xff));
   return out;
 }
-
-// bcrypt checks, off the I/O threads. At most `limit` checks wait or run; the
-// rest are refused at once, so a flood of guesses costs a bounded queue and
-// answers 503 instead of making every request wait behind it.
-class AuthPool {
- public:
-  AuthPool(int threads, size_t limit) : limit_(limit) {
-    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { Work(); });
-  }
-  ~AuthPool() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    for (auto& t : workers_) t.join();
-    // Jobs still queued are dropped with the pool, unanswered: the server is stopping.
-  }
-  AuthPool(const AuthPool&) = delete;
-  AuthPool& operator=(const AuthPool&) = delete;
-
-  // Runs `check` on a pool thread, frees its slot, then calls `done` with
-  // the result there: the slot is free by the time anyone hears the answer.
-  bool TrySubmit(std::function<bool()> check, std::function<void(bool)> done) {
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_ || jobs_.size() + running_ >= limit_) return false;
-      jobs_.push_back({std::move(check), std::move(done)});
-    }
-    wake_.notify_one();
-    return true;
-  }
-
- private:
-  void Work() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
-      if (stopping_) return;
-      Job job = std::move(jobs_.front());
-      jobs_.pop_front();
-      ++running_;
-      lock.unlock();
-      const bool ok = job.check();
-      lock.lock();
-      --running_;
-      lock.unlock();
-      job.done(ok);
-      job = {};  // releases what the job holds outside the lock
-      lock.lock();
-    }
-  }
-
-  struct Job {
-    std::function<bool()> check;
-    std::function<void(bool)> done;
-  };
-
-  const size_t limit_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  std::deque<Job> jobs_;   // guarded by mu_
-  size_t running_ = 0;     // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  std::vector<std::thread> workers_;
-};
 
 // The landing page rendered once per change of what it shows (and at most
 // once a second, for its "ago" texts), plain and gzip. One per worker.
