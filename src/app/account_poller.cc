@@ -89,7 +89,7 @@ dashscope::PollResult AccountPoller::PollOnce() {
       result.error_code.clear();
       result.error = "API asked to wait (Retry-After) " +
                      FormatDuration(std::chrono::duration_cast<Duration>(wait)) + " more; no request sent";
-    } else if (stop_.WaitFor(wait)) {
+    } else if (clock_.WaitFor(stop_, wait)) {
       result.cancelled = true;
     }
   }
@@ -206,7 +206,7 @@ void AccountPoller::Run() {
     next += settings_.poll_interval;
     const SteadyTime now = clock_.SteadyNow();
     if (next < now) next = now;
-    if (stop_.WaitFor(next - now)) break;
+    if (clock_.WaitFor(stop_, next - now)) break;
   }
 }
 

@@ -47,7 +47,7 @@ RequestOutcome DeploymentLister::FetchWithRetries(int64_t page_no, SteadyTime de
     Duration wait{jitter(rng_)};
     if (out.retry_after) wait = std::max(wait, *out.retry_after);
     if (clock_.SteadyNow() + wait + kMinRequestTime > deadline) return out;
-    if (stop_.WaitFor(wait)) return out;
+    if (clock_.WaitFor(stop_, wait)) return out;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <deque>
 #include <functional>
 
+#include "testing/fake_clock.h"
 #include "testing/fake_fetcher.h"
 
 namespace dse::dashscope {
@@ -48,7 +49,7 @@ RequestOutcome Honest(int n, int64_t page_no, int page_size, std::optional<int64
 
 struct ListerTest : ::testing::Test {
   FakeFetcher fetcher;
-  RealClock clock;
+  testing::FakeClock clock;  // retries wait on it, without sleeping
   StopSignal stop;
   std::vector<std::string> observed_codes;
   ListOptions options{.page_size = 2,
@@ -174,6 +175,24 @@ TEST_F(ListerTest, RetryAfterBeyondDeadlineFailsAtOnceAndSetsNotBefore) {
   EXPECT_EQ(fetcher.requested.size(), 1u);
   ASSERT_TRUE(r.not_before.has_value());
   EXPECT_GE(*r.not_before, before + 59s);
+}
+
+// A Retry-After that fits in the poll is waited out on the clock, then the
+// request is sent again: the wait is the API's, not the jitter's.
+TEST_F(ListerTest, ShortRetryAfterIsWaitedOutThenRetried) {
+  int calls = 0;
+  fetcher.serve = [&](int64_t p, int s) {
+    if (++calls > 1) return Honest(1, p, s, 1);
+    auto f = Failure(429, "Throttling", true);
+    f.retry_after = std::chrono::duration_cast<Duration>(3s);
+    return f;
+  };
+  const auto before = clock.SteadyNow();
+  auto r = List();
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(observed_codes, (std::vector<std::string>{"Throttling", "ok"}));
+  EXPECT_EQ(clock.waits, (std::vector<std::chrono::steady_clock::duration>{3s}));
+  EXPECT_EQ(clock.SteadyNow() - before, 3s);
 }
 
 TEST_F(ListerTest, StopDuringBackoffCancels) {
