@@ -13,6 +13,7 @@
 
 #include "dashscope/api_time.h"
 #include "dashscope/error_body.h"
+#include "testing/utf8_oracle.h"
 
 namespace dse::dashscope {
 namespace {
@@ -879,30 +880,7 @@ const std::vector<std::string> kAllFixtures = {
     "list_every_field.json",
 };
 
-bool IsValidUtf8(const std::string& s) {
-  // Round-trip through the parser's own replacement would be circular; check
-  // against the standard well-formedness table instead.
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t n = b < 0x80                   ? 1
-                    : (b >= 0xC2 && b <= 0xDF) ? 2
-                    : (b >= 0xE0 && b <= 0xEF) ? 3
-                    : (b >= 0xF0 && b <= 0xF4) ? 4
-                                               : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    const auto b1 = static_cast<unsigned char>(n > 1 ? s[i + 1] : 0);
-    if ((b == 0xE0 && b1 < 0xA0) || (b == 0xED && b1 > 0x9F) || (b == 0xF0 && b1 < 0x90) ||
-        (b == 0xF4 && b1 > 0x8F)) {
-      return false;
-    }
-    i += n;
-  }
-  return true;
-}
+using testing::IsValidUtf8;
 
 void CheckInvariants(const Result<DeploymentPage>& page, const std::string& what) {
   if (!page.ok()) {
