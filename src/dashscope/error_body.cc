@@ -5,7 +5,6 @@
 
 #include "common/utf8.h"
 #include "dashscope/json_reader.h"
-#include "dashscope/page_parser.h"
 
 namespace dse::dashscope {
 namespace {
@@ -51,9 +50,8 @@ class ApiErrorHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, A
     return false;
   }
   bool Open(bool is_object) {
-    if (depth_ >= kMaxJsonDepth) {
-      error_ =
-          std::string(kErrorPrefix) + "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    if (depth_ >= detail::kMaxJsonDepth) {
+      error_ = detail::TooDeepMessage();
       return false;
     }
     if (depth_ == 0 && !is_object) return NotAnObject();

@@ -24,4 +24,8 @@ std::string ParseErrorMessage(rapidjson::ParseErrorCode code, std::size_t offset
   return out;
 }
 
+std::string TooDeepMessage() {
+  return std::string(kErrorPrefix) + "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+}
+
 }  // namespace dse::dashscope::detail

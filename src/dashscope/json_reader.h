@@ -42,6 +42,14 @@ struct Scalar {
 // "invalid_response: JSON parse error at offset N: <RapidJSON's words>".
 std::string ParseErrorMessage(rapidjson::ParseErrorCode code, std::size_t offset);
 
+// Deeper JSON is refused, in list pages and error bodies alike: nothing the
+// API sends comes close, and the cap bounds the parser's memory on hostile
+// input.
+inline constexpr int kMaxJsonDepth = 64;
+
+// "invalid_response: JSON nested deeper than 64 levels".
+std::string TooDeepMessage();
+
 // Feeds `body` to `handler`; returns the error message, empty on success.
 // The handler stops the reader by returning false after setting error().
 template <typename Handler>

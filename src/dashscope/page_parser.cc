@@ -534,8 +534,10 @@ class PageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, PageH
   }
 
   bool Open(JsonType t) {
-    if (depth_ >= kMaxJsonDepth)
-      return Fail("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (depth_ >= detail::kMaxJsonDepth) {
+      error_ = detail::TooDeepMessage();
+      return false;
+    }
     ++depth_;
     if (skip_depth_ != 0) return true;
     switch (depth_) {

@@ -38,8 +38,4 @@ Result<DeploymentPage> ParseDeploymentPage(std::string_view body);
 // in DeploymentPage::problems_not_listed.
 inline constexpr std::size_t kMaxListedProblems = 100;
 
-// Deeper JSON is refused: nothing the API sends comes close, and the cap
-// bounds the parser's memory on hostile input.
-inline constexpr int kMaxJsonDepth = 64;
-
 }  // namespace dse::dashscope
