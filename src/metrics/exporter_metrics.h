@@ -1,16 +1,9 @@
-// The exporter's own health metrics (per account and process-wide), kept as
-// live prometheus-cpp counters, gauges and a histogram and serialized with
-// prometheus-cpp's TextSerializer on each scrape: they are small and change
-// between polls.
+// The exporter's own health metrics, per account and process-wide. Their
+// values live in prometheus-cpp counters, gauges and a histogram, kept
+// private to this library; the text is written with text_format like every
+// other family, and kept until one of the values changes.
 #pragma once
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,13 +22,17 @@ namespace dse::metrics {
 inline constexpr size_t kMaxErrorCodesPerAccount = 32;
 
 class ExporterMetrics;
+struct SelfRegistry;
 
 // Handles for one account's series. Thread-safe; owned by ExporterMetrics.
 class AccountMetrics {
  public:
   ~AccountMetrics();  // removes the account's series
+  AccountMetrics(const AccountMetrics&) = delete;
+  AccountMetrics& operator=(const AccountMetrics&) = delete;
+
   void PollStarted();
-  // `success_unix` is set when the poll succeeded.
+  // `end_unix` becomes the last-success time when the poll succeeded.
   void PollFinished(bool ok, double duration_seconds, double end_unix);
   void ApiRequest(double duration_seconds);
   void ApiError(std::string_view code);
@@ -49,24 +46,9 @@ class AccountMetrics {
 
  private:
   friend class ExporterMetrics;
-  AccountMetrics(ExporterMetrics& owner, std::string account);
-
-  ExporterMetrics& owner_;
-  const std::string account_;
-  prometheus::Gauge& up_;
-  prometheus::Gauge& poll_duration_;
-  prometheus::Counter& polls_;
-  prometheus::Counter& poll_failures_;
-  prometheus::Counter& api_requests_;
-  prometheus::Histogram& request_duration_;
-  prometheus::Gauge& deployments_;
-  prometheus::Counter& duplicates_;
-  prometheus::Gauge& throttled_until_;
-  prometheus::Gauge& stale_dropped_;
-  std::mutex mu_;
-  prometheus::Gauge* last_success_ = nullptr;  // guarded by mu_; created at first success
-  std::map<std::string, prometheus::Counter*, std::less<>> errors_;    // guarded by mu_
-  std::map<std::string, prometheus::Counter*, std::less<>> problems_;  // guarded by mu_
+  struct Series;  // the account's prometheus-cpp series
+  explicit AccountMetrics(std::unique_ptr<Series> series);
+  std::unique_ptr<Series> series_;
 };
 
 class ExporterMetrics {
@@ -101,37 +83,10 @@ class ExporterMetrics {
                          const HttpConnectionStats* connections = nullptr) const;
 
  private:
-  friend class AccountMetrics;
-  // Every change to the registry's series or values must call this: the
-  // registry's text is serialized again only after a change (a poll or a
-  // reload), not on every scrape.
-  void Changed();
-  std::string RegistryText() const;
-  std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Family<prometheus::Gauge>& up_;
-  prometheus::Family<prometheus::Gauge>& last_success_;
-  prometheus::Family<prometheus::Gauge>& poll_duration_;
-  prometheus::Family<prometheus::Counter>& polls_;
-  prometheus::Family<prometheus::Counter>& poll_failures_;
-  prometheus::Family<prometheus::Counter>& api_requests_;
-  prometheus::Family<prometheus::Counter>& api_errors_;
-  prometheus::Family<prometheus::Histogram>& request_duration_;
-  prometheus::Family<prometheus::Gauge>& deployments_;
-  prometheus::Family<prometheus::Counter>& record_problems_;
-  prometheus::Family<prometheus::Counter>& duplicates_;
-  prometheus::Family<prometheus::Gauge>& throttled_until_;
-  prometheus::Family<prometheus::Gauge>& stale_dropped_;
-  prometheus::Family<prometheus::Gauge>& build_info_;
-  prometheus::Family<prometheus::Gauge>& reload_ok_;
-  prometheus::Family<prometheus::Gauge>& reload_time_;
-
+  // Declared first: the accounts' series are removed from it on destruction.
+  std::unique_ptr<SelfRegistry> registry_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<AccountMetrics>> accounts_;  // guarded by mu_
-
-  std::atomic<uint64_t> generation_{1};  // bumped by Changed()
-  mutable std::mutex text_mu_;
-  mutable uint64_t text_generation_ = 0;  // guarded by text_mu_; generation of registry_text_
-  mutable std::string registry_text_;     // guarded by text_mu_
 };
 
 }  // namespace dse::metrics

@@ -158,7 +158,7 @@ void AppendProcessText(std::string& out, const ProcessStats& stats) {
     AppendHeader(out, name, help, type);
     out += name;
     out.push_back(' ');
-    AppendSerializerValue(out, value);
+    AppendValue(out, value);
     out.push_back('\n');
   };
   family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter",

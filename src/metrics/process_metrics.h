@@ -18,8 +18,8 @@ struct ProcessStats {
 // Reads /proc/self/{stat,fd} and RLIMIT_NOFILE; fields it cannot read stay 0.
 ProcessStats ReadProcessStats();
 
-// Appends the process_* families in exposition text, as prometheus-cpp's
-// TextSerializer would write them.
+// Appends the process_* families in exposition text, with text_format, as
+// the other families are written.
 void AppendProcessText(std::string& out, const ProcessStats& stats);
 
 }  // namespace dse::metrics

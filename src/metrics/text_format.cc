@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "common/utf8.h"
 
@@ -48,20 +47,6 @@ void AppendValue(std::string& out, int64_t value) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
   out.append(buf, static_cast<size_t>(end - buf));
-}
-
-void AppendSerializerValue(std::string& out, double value) {
-  if (std::isnan(value)) {
-    out += "Nan";
-    return;
-  }
-  if (std::isinf(value)) {
-    out += value > 0 ? "+Inf" : "-Inf";
-    return;
-  }
-  char buf[32];
-  const int n = std::snprintf(buf, sizeof buf, "%.16g", value);
-  out.append(buf, static_cast<size_t>(n));
 }
 
 void AppendHeader(std::string& out, std::string_view name, std::string_view help, std::string_view type) {

@@ -21,11 +21,6 @@ void AppendLabelValue(std::string& out, std::string_view value, size_t max_bytes
 void AppendValue(std::string& out, double value);
 void AppendValue(std::string& out, int64_t value);
 
-// Appends `value` as prometheus-cpp's TextSerializer writes sample values:
-// printf's %.16g, or "Nan", "+Inf", "-Inf". For the per-scrape families the
-// exporter writes itself, next to the ones prometheus-cpp serializes.
-void AppendSerializerValue(std::string& out, double value);
-
 // "# HELP name help\n# TYPE name type\n"; help is escaped (\\ and \n).
 void AppendHeader(std::string& out, std::string_view name, std::string_view help, std::string_view type);
 
