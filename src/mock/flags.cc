@@ -1,32 +1,14 @@
 #include "mock/flags.h"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
-#include <string_view>
 #include <utility>
 
 #include "common/duration.h"
+#include "common/flags.h"
 #include "common/listen_address.h"
 
 namespace dse::mock {
-namespace {
-
-std::optional<int64_t> ParseInt(std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-std::optional<uint64_t> ParseUint(std::string_view text) {
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-}  // namespace
 
 std::string Usage() {
   return R"(Usage: dashscope_mock [flags]
@@ -77,86 +59,48 @@ Result<MockConfig> ParseFlags(const std::vector<std::string>& args, const char* 
   std::optional<std::string> api_key;
   Duration tick{10000};
 
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      config.help = true;
-      return config;
-    }
-    if (arg.rfind("--", 0) != 0) return Error{"unexpected argument \"" + std::string(arg) + "\""};
-    std::string name;
-    std::string value;
-    const size_t eq = arg.find('=');
-    if (eq != std::string_view::npos) {
-      name = std::string(arg.substr(2, eq - 2));
-      value = std::string(arg.substr(eq + 1));
-    } else {
-      name = std::string(arg.substr(2));
-      if (i + 1 >= args.size()) return Error{"flag --" + name + " needs a value"};
-      value = args[++i];
-    }
-    auto bad = [&](const std::string& why) { return Error{"flag --" + name + ": " + why}; };
-
-    if (name == "listen") {
-      Result<ListenAddress> address = ParseListenAddress(value);
-      if (!address.ok()) return bad(address.error());
-      config.server.host = std::move(address->host);
-      config.server.port = address->port;
-    } else if (name == "port-file") {
-      if (value.empty()) return bad("needs a path");
-      config.port_file = value;
-    } else if (name == "deployments") {
-      auto n = ParseInt(value);
-      if (!n || *n < 0 || *n > static_cast<int64_t>(kMaxFleetSize)) {
-        return bad("expected an integer in [0, 100000], got \"" + value + "\"");
-      }
-      config.fleet.count = static_cast<size_t>(*n);
-    } else if (name == "api-key") {
-      // The value is deliberately left out of every message.
-      if (value.empty()) return bad("must not be empty");
-      api_key = value;
-    } else if (name == "workspace") {
-      if (value.empty()) return bad("must not be empty");
-      config.fleet.workspace_id = value;
-    } else if (name == "seed") {
-      auto n = ParseUint(value);
-      if (!n) return bad("expected a non-negative integer, got \"" + value + "\"");
-      config.fleet.seed = *n;
-      config.api.seed = *n;
-    } else if (name == "tick") {
-      Result<Duration> d = ParseDuration(value);
-      if (!d.ok()) return bad(d.error());
-      tick = *d;
-    } else if (name == "envelope") {
-      auto e = ParseEnvelope(value);
-      if (!e) return bad("expected output, data or alternate, got \"" + value + "\"");
-      config.api.envelope = *e;
-    } else if (name == "threads") {
-      auto n = ParseInt(value);
-      if (!n || *n < 1 || *n > 1024) return bad("expected an integer in [1, 1024], got \"" + value + "\"");
-      config.server.threads = static_cast<size_t>(*n);
-    } else if (name == "max-page-size") {
-      auto n = ParseInt(value);
-      if (!n || *n < 1 || *n > 200) return bad("expected an integer in [1, 200], got \"" + value + "\"");
-      config.api.max_page_size = *n;
-    } else if (name == "tls-cert-file") {
-      if (value.empty()) return bad("needs a path");
-      config.server.tls_cert_file = value;
-    } else if (name == "tls-key-file") {
-      if (value.empty()) return bad("needs a path");
-      config.server.tls_key_file = value;
-    } else if (name == "log.level") {
-      auto l = log::ParseLevel(value);
-      if (!l) return bad("expected debug, info, warn or error, got \"" + value + "\"");
-      config.log_level = *l;
-    } else if (name == "log.format") {
-      auto f = log::ParseFormat(value);
-      if (!f) return bad("expected logfmt or json, got \"" + value + "\"");
-      config.log_format = *f;
-    } else {
-      return Error{"unknown flag --" + name + " (see --help)"};
-    }
-  }
+  const FlagDef defs[] = {
+      {"--listen", false,
+       [&](const std::string& v) -> Status {
+         Result<ListenAddress> address = ParseListenAddress(v);
+         if (!address.ok()) return Error{address.error()};
+         config.server.host = std::move(address->host);
+         config.server.port = address->port;
+         return Status::Ok();
+       }},
+      TextFlag("--port-file", config.port_file, "needs a path"),
+      IntFlag("--deployments", config.fleet.count, 0, static_cast<int64_t>(kMaxFleetSize)),
+      TextFlag("--api-key", api_key),  // TextFlag never quotes its value: the key stays out of messages
+      TextFlag("--workspace", config.fleet.workspace_id),
+      {"--seed", false,
+       [&](const std::string& v) -> Status {
+         Result<uint64_t> n = ParseUintFlag(v);
+         if (!n.ok()) return Error{n.error()};
+         config.fleet.seed = *n;
+         config.api.seed = *n;
+         return Status::Ok();
+       }},
+      {"--tick", false,
+       [&](const std::string& v) -> Status {
+         Result<Duration> d = ParseDuration(v);
+         if (!d.ok()) return Error{d.error()};
+         tick = *d;
+         return Status::Ok();
+       }},
+      ChoiceFlag("--envelope", config.api.envelope, ParseEnvelope,
+                 "expected output, data or alternate, got "),
+      IntFlag("--threads", config.server.threads, 1, 1024),
+      IntFlag("--max-page-size", config.api.max_page_size, 1, 200),
+      TextFlag("--tls-cert-file", config.server.tls_cert_file, "needs a path"),
+      TextFlag("--tls-key-file", config.server.tls_key_file, "needs a path"),
+      ChoiceFlag("--log.level", config.log_level, log::ParseLevel,
+                 "expected debug, info, warn or error, got "),
+      ChoiceFlag("--log.format", config.log_format, log::ParseFormat, "expected logfmt or json, got "),
+      BoolFlag("--help", config.help),
+  };
+  if (Status s = ParseFlagArgs(args, defs); !s.ok()) return Error{s.error()};
+  // Help is answered even when the other flags would not start a server.
+  if (config.help) return config;
 
   if (config.server.tls_cert_file.empty() != config.server.tls_key_file.empty()) {
     return Error{"flags --tls-cert-file and --tls-key-file go together"};

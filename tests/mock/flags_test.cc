@@ -50,7 +50,7 @@ TEST(ParseFlags, MaxPageSizeAndTls) {
   EXPECT_EQ(c->server.tls_key_file, "/k.pem");
   EXPECT_EQ(ParseFlags({}, nullptr)->api.max_page_size, 200);
   EXPECT_EQ(ParseFlags({"--max-page-size=201"}, nullptr).error(),
-            "flag --max-page-size: expected an integer in [1, 200], got \"201\"");
+            "--max-page-size: expected an integer in [1, 200], got \"201\"");
   EXPECT_EQ(ParseFlags({"--tls-cert-file=/c.pem"}, nullptr).error(),
             "flags --tls-cert-file and --tls-key-file go together");
 }
@@ -71,23 +71,35 @@ TEST(ParseFlags, ListenForms) {
 
 TEST(ParseFlags, ErrorsNameTheFlag) {
   EXPECT_EQ(ParseFlags({"--deployments=100001"}, nullptr).error(),
-            "flag --deployments: expected an integer in [0, 100000], got \"100001\"");
+            "--deployments: expected an integer in [0, 100000], got \"100001\"");
   EXPECT_EQ(ParseFlags({"--listen=9865"}, nullptr).error(),
-            "flag --listen: invalid listen address \"9865\": missing port, want [host]:port such as :9864");
+            "--listen: invalid listen address \"9865\": missing port, want [host]:port such as :9864");
   EXPECT_EQ(ParseFlags({"--listen=:70000"}, nullptr).error(),
-            "flag --listen: invalid listen address \":70000\": port must be a number from 0 to 65535");
+            "--listen: invalid listen address \":70000\": port must be a number from 0 to 65535");
   EXPECT_EQ(ParseFlags({"--envelope=json"}, nullptr).error(),
-            "flag --envelope: expected output, data or alternate, got \"json\"");
+            "--envelope: expected output, data or alternate, got \"json\"");
   EXPECT_EQ(ParseFlags({"--bogus=1"}, nullptr).error(), "unknown flag --bogus (see --help)");
-  EXPECT_EQ(ParseFlags({"--seed"}, nullptr).error(), "flag --seed needs a value");
-  EXPECT_EQ(ParseFlags({"serve"}, nullptr).error(), "unexpected argument \"serve\"");
-  EXPECT_EQ(ParseFlags({"--tick=soon"}, nullptr).error().rfind("flag --tick: ", 0), 0u);
+  EXPECT_EQ(ParseFlags({"--seed"}, nullptr).error(), "--seed: missing value");
+  EXPECT_EQ(ParseFlags({"serve"}, nullptr).error(),
+            "unexpected argument \"serve\" (flags start with --; see --help)");
+  EXPECT_EQ(ParseFlags({"--tick=soon"}, nullptr).error().rfind("--tick: ", 0), 0u);
+  // The key is never part of a message, not even beside a flag that fails.
+  EXPECT_EQ(ParseFlags({"--api-key="}, nullptr).error(), "--api-key: must not be empty");
+  EXPECT_EQ(ParseFlags({"--api-key", "sk-secret", "--api-key"}, nullptr).error(), "--api-key: missing value");
 }
 
-TEST(ParseFlags, HelpStopsParsing) {
-  auto c = ParseFlags({"--help", "--bogus"}, nullptr);
+TEST(ParseFlags, HelpIsABoolean) {
+  auto c = ParseFlags({"--help"}, nullptr);
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->help);
+  EXPECT_TRUE(ParseFlags({"-h"}, nullptr)->help);
+  EXPECT_FALSE(ParseFlags({"--help", "--no-help"}, nullptr)->help);
+  EXPECT_FALSE(ParseFlags({"--help=false"}, nullptr)->help);
+  // Every flag is read, as the exporter reads them; only the checks after them wait for a run.
+  EXPECT_EQ(ParseFlags({"--help", "--bogus"}, nullptr).error(), "unknown flag --bogus (see --help)");
+  auto half_tls = ParseFlags({"--help", "--tls-cert-file=/c.pem"}, nullptr);
+  ASSERT_TRUE(half_tls.ok()) << half_tls.error();
+  EXPECT_TRUE(half_tls->help);
   EXPECT_NE(Usage().find("--api-key KEY"), std::string::npos);
 }
 

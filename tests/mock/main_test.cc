@@ -112,7 +112,7 @@ TEST(DashscopeMockBinary, BadFlagExitsTwoAndNamesIt) {
   ASSERT_TRUE(mock.Exited(10s));
   EXPECT_EQ(mock.exit_code(), 2);
   EXPECT_EQ(mock.Stderr(),
-            "dashscope_mock: flag --deployments: expected an integer in [0, 100000], got \"lots\"\n");
+            "dashscope_mock: --deployments: expected an integer in [0, 100000], got \"lots\"\n");
 }
 
 TEST(DashscopeMockBinary, BusyPortExitsOne) {
