@@ -1,6 +1,11 @@
 // The HTTP side of the simulated account: the DashScope list endpoint and
 // the /mock/ admin endpoints. Handlers take httplib request/response objects
 // but need no socket, so most behaviour is testable by calling them directly.
+//
+// One class, one file per job: api.cc constructs the shared state and routes,
+// and holds request ids, request counting, shutdown and the helpers of
+// api_internal.h; list_endpoint.cc emulates the DashScope list API and its
+// faults; admin_endpoints.cc serves the /mock/ endpoints.
 #pragma once
 
 #include <httplib.h>
