@@ -1,7 +1,8 @@
 #include "common/flags.h"
 
-#include <charconv>
 #include <optional>
+
+#include "common/decimal.h"
 
 namespace dse {
 namespace {
@@ -11,14 +12,6 @@ const FlagDef* Find(std::span<const FlagDef> defs, std::string_view name) {
     if (def.name == name) return &def;
   }
   return nullptr;
-}
-
-template <typename Int>
-std::optional<Int> ParseWhole(std::string_view text) {
-  Int value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
 }
 
 }  // namespace
@@ -72,7 +65,7 @@ Status ParseFlagArgs(const std::vector<std::string>& args, std::span<const FlagD
 }
 
 Result<int64_t> ParseIntFlag(std::string_view value, int64_t min, int64_t max) {
-  const std::optional<int64_t> n = ParseWhole<int64_t>(value);
+  const std::optional<int64_t> n = ParseDecimal<int64_t>(value);
   if (!n || *n < min || *n > max) {
     return Error{"expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got \"" +
                  std::string(value) + "\""};
@@ -81,7 +74,7 @@ Result<int64_t> ParseIntFlag(std::string_view value, int64_t min, int64_t max) {
 }
 
 Result<uint64_t> ParseUintFlag(std::string_view value) {
-  const std::optional<uint64_t> n = ParseWhole<uint64_t>(value);
+  const std::optional<uint64_t> n = ParseDecimal<uint64_t>(value);
   if (!n) return Error{"expected a non-negative integer, got \"" + std::string(value) + "\""};
   return *n;
 }

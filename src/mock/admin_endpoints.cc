@@ -5,6 +5,7 @@
 #include <string>
 #include <utility>
 
+#include "common/decimal.h"
 #include "common/log.h"
 #include "mock/api.h"
 #include "mock/api_internal.h"
@@ -14,7 +15,6 @@ namespace dse::mock {
 
 using detail::AdminError;
 using detail::kJson;
-using detail::ParseInt;
 
 namespace {
 
@@ -35,7 +35,7 @@ const std::string* Field(const FormFields& fields, const std::string& key) {
 void WriteOptionalNumberOrText(JsonWriter& w, const std::optional<std::string>& text) {
   if (!text) {
     w.Null();
-  } else if (auto n = ParseInt(*text)) {
+  } else if (auto n = ParseDecimal<int64_t>(*text)) {
     w.Int(*n);
   } else {
     w.String(*text);
@@ -52,7 +52,7 @@ void MockApi::PostTick(const httplib::Request& req, httplib::Response& res) {
     CountRequest(req);
     int64_t n = 1;
     if (const std::string* text = Field(fields, "n")) {
-      auto parsed = ParseInt(*text);
+      auto parsed = ParseDecimal<int64_t>(*text);
       if (!parsed || *parsed < 1 || *parsed > kMaxTicksPerRequest) {
         return AdminError(res, 400, "field n: expected an integer in [1, 1000000], got \"" + *text + "\"");
       }
@@ -167,7 +167,7 @@ void MockApi::PostDeployments(const httplib::Request& req, httplib::Response& re
   auto number = [&](const std::string& key, std::optional<int64_t>& target) {
     const std::string* v = Field(fields, key);
     if (v == nullptr) return true;
-    auto n = ParseInt(*v);
+    auto n = ParseDecimal<int64_t>(*v);
     if (!n || *n < 0) return false;
     target = *n;
     return true;
@@ -191,7 +191,7 @@ void MockApi::PostDeployments(const httplib::Request& req, httplib::Response& re
 
   Status status = Status::Ok();
   if (const std::string* count = Field(fields, "count")) {
-    auto n = ParseInt(*count);
+    auto n = ParseDecimal<int64_t>(*count);
     if (has_edit) return AdminError(res, 400, "count= takes no other field");
     if (!n || *n < 0 || *n > static_cast<int64_t>(kMaxFleetSize)) {
       return AdminError(res, 400, "field count: expected an integer in [0, 100000]");

@@ -3,7 +3,6 @@
 // shutdown, and the helpers both kinds of endpoint use (api_internal.h).
 #include "mock/api.h"
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <utility>
@@ -21,13 +20,6 @@ constexpr size_t kMaxTrackedPaths = 64;  // stray clients must not grow the stat
 }  // namespace
 
 namespace detail {
-
-std::optional<int64_t> ParseInt(std::string_view text) {
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 void AdminError(httplib::Response& res, int status, std::string_view message) {
   JsonWriter w;

@@ -13,8 +13,6 @@ namespace dse::mock::detail {
 
 constexpr const char* kJson = "application/json";
 
-std::optional<int64_t> ParseInt(std::string_view text);
-
 // A /mock/ endpoint's error: {"error": message}.
 void AdminError(httplib::Response& res, int status, std::string_view message);
 

@@ -1,9 +1,11 @@
 #include "mock/faults.h"
 
 #include <array>
-#include <charconv>
 #include <limits>
+#include <optional>
 #include <utility>
+
+#include "common/decimal.h"
 
 namespace dse::mock {
 namespace {
@@ -41,16 +43,15 @@ const std::string* Field(const FormFields& fields, std::string_view key) {
 Status ReadInt(const FormFields& fields, std::string_view key, int64_t min, int64_t max, int64_t& out) {
   const std::string* text = Field(fields, key);
   if (text == nullptr) return Status::Ok();
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size()) {
+  const std::optional<int64_t> value = ParseDecimal<int64_t>(*text);
+  if (!value) {
     return Error{"field " + std::string(key) + ": not an integer: \"" + *text + "\""};
   }
-  if (value < min || value > max) {
+  if (*value < min || *value > max) {
     return Error{"field " + std::string(key) + ": " + *text + " is outside [" + std::to_string(min) + ", " +
                  std::to_string(max) + "]"};
   }
-  out = value;
+  out = *value;
   return Status::Ok();
 }
 

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/decimal.h"
 #include "common/log.h"
 #include "mock/api.h"
 #include "mock/api_internal.h"
@@ -17,7 +18,6 @@ namespace dse::mock {
 
 using detail::ApiError;
 using detail::kJson;
-using detail::ParseInt;
 
 namespace {
 
@@ -92,7 +92,7 @@ std::optional<MockApi::ListTicket> MockApi::Admit(const httplib::Request& req, h
                   "Access denied: this API-key has no permission for workspace " + c.last_workspace + "."};
     } else {
       if (c.last_page_no) {
-        auto n = ParseInt(*c.last_page_no);
+        auto n = ParseDecimal<int64_t>(*c.last_page_no);
         if (!n || *n < 1) {
           refusal = Refusal{400, "InvalidParameter",
                             "Parameter page_no must be a positive integer, got \"" + *c.last_page_no + "\"."};
@@ -101,7 +101,7 @@ std::optional<MockApi::ListTicket> MockApi::Admit(const httplib::Request& req, h
         }
       }
       if (!refusal && c.last_page_size) {
-        auto n = ParseInt(*c.last_page_size);
+        auto n = ParseDecimal<int64_t>(*c.last_page_size);
         if (!n || *n < 1 || *n > options_.max_page_size) {
           refusal =
               Refusal{400, "InvalidParameter",
