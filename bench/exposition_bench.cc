@@ -61,7 +61,7 @@ void BM_RenderDeploymentFamilies(benchmark::State& state) {
     capacity = TextCapacity(text);
     benchmark::DoNotOptimize(text);
   }
-  // Bytes per family, by its index (DeploymentFamily), to price each one.
+  // Bytes per family, by its place in DeploymentFamilies(), to price each one.
   last = metrics::RenderDeploymentFamilies(kAccount, fleet, since);
   for (size_t f = 0; f < last.size(); ++f) {
     state.counters["f" + std::to_string(f) + "_bytes"] = static_cast<double>(last[f].size());

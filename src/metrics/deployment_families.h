@@ -1,5 +1,7 @@
-// The per-deployment metric families of the contract, rendered from our model
-// into exposition text once per poll.
+// The per-deployment metric families of the contract, declared once as a
+// table (name, help, type and what writes a deployment's samples), from
+// which the headers, the rendering and the exposition order all follow.
+// Rendered from our model into exposition text once per poll.
 #pragma once
 
 #include <array>
@@ -13,36 +15,9 @@
 
 namespace dse::metrics {
 
-enum class DeploymentFamily {
-  kCapacity,
-  kReadyCapacity,
-  kBaseCapacity,
-  kStatus,
-  kInfo,
-  kCreated,
-  kModified,
-  kRpmLimit,
-  kTpmLimit,
-  kUnexpectedStatus,
-  kFailure,
-  kStatusChanged,
-  kStatusChanges,
-  kPtuInputTpm,
-  kPtuOutputTpm,
-  kPrepaidExpiry,
-};
-inline constexpr size_t kDeploymentFamilyCount = 16;
-
 // Label values cut shorter than kMaxLabelValueBytes, as the contract says.
 inline constexpr size_t kMaxRawStatusBytes = 64;
 inline constexpr size_t kMaxFailReasonBytes = 256;
-
-struct FamilyDescription {
-  std::string_view name;
-  std::string_view help;
-  std::string_view type;
-};
-const FamilyDescription& Describe(DeploymentFamily family);
 
 // The statuses the status family always lists; anything else counts as UNKNOWN.
 inline constexpr std::array<std::string_view, 7> kKnownStatuses = {
@@ -58,11 +33,34 @@ struct StatusSince {
   bool operator==(const StatusSince&) const = default;
 };
 
-// Sample lines (no HELP/TYPE) for every family, indexed by DeploymentFamily.
-// A family whose field is absent on a deployment gets no line for it.
-// `status_since[i]` belongs to `deployments[i]`; without it (empty) the
-// status-changed families get no lines.
-using DeploymentFamilyText = std::array<std::string, kDeploymentFamilyCount>;
+// One deployment as its families see it.
+struct DeploymentRow {
+  std::string_view account;
+  const dashscope::Deployment& deployment;
+  const StatusSince* since;  // null when no status history is kept
+};
+
+struct DeploymentFamily {
+  std::string_view name;
+  std::string_view help;
+  std::string_view type;
+  // Appends the family's sample lines (no HELP/TYPE) for one deployment:
+  // none when its field is absent, never a 0 in its place.
+  void (*append)(std::string& out, std::string_view name, const DeploymentRow& row);
+  // Families of the status history get no lines when none is kept.
+  bool needs_history = false;
+  // About what one deployment's lines take, reserved up front so that
+  // thousands of appends do not regrow the text; 0 for rare families.
+  size_t bytes_per_deployment = 0;
+};
+
+// Every family, in exposition order.
+std::span<const DeploymentFamily> DeploymentFamilies();
+
+// Sample lines (no HELP/TYPE) of every family, in DeploymentFamilies()
+// order. `status_since[i]` belongs to `deployments[i]`; without it (empty)
+// the history families get no lines.
+using DeploymentFamilyText = std::vector<std::string>;
 DeploymentFamilyText RenderDeploymentFamilies(std::string_view account,
                                               const std::vector<dashscope::Deployment>& deployments,
                                               std::span<const StatusSince> status_since = {});

@@ -8,14 +8,13 @@ namespace dse::metrics {
 namespace {
 
 // HELP/TYPE lines per family, compressed once for the life of the process.
-const std::array<CompressedText, kDeploymentFamilyCount>& FamilyHeaders() {
+const std::vector<CompressedText>& FamilyHeaders() {
   static const auto* headers = [] {
-    auto* h = new std::array<CompressedText, kDeploymentFamilyCount>();
-    for (size_t i = 0; i < kDeploymentFamilyCount; ++i) {
-      const auto& d = Describe(static_cast<DeploymentFamily>(i));
+    auto* h = new std::vector<CompressedText>();
+    for (const DeploymentFamily& family : DeploymentFamilies()) {
       std::string text;
-      AppendHeader(text, d.name, d.help, d.type);
-      (*h)[i] = Compress(std::move(text));
+      AppendHeader(text, family.name, family.help, family.type);
+      h->push_back(Compress(std::move(text)));
     }
     return h;
   }();
@@ -77,7 +76,8 @@ std::shared_ptr<const DeploymentData> BuildDeploymentData(std::string_view accou
   auto data = std::make_shared<DeploymentData>();
   data->account = account;
   DeploymentFamilyText text = RenderDeploymentFamilies(account, deployments, status_since);
-  for (size_t i = 0; i < kDeploymentFamilyCount; ++i) {
+  data->families.resize(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
     if (previous && previous->families[i].text == text[i]) {
       data->families[i] = previous->families[i];
     } else {
@@ -129,7 +129,7 @@ void ExpositionStore::RebuildLocked() {
   auto e = std::make_shared<Exposition>();
   e->accounts = accounts_;
   const auto& headers = FamilyHeaders();
-  for (size_t f = 0; f < kDeploymentFamilyCount; ++f) {
+  for (size_t f = 0; f < headers.size(); ++f) {
     std::vector<const CompressedText*> lines;
     for (const auto& a : accounts_) {
       if (a->data && !a->data->families[f].text.empty()) lines.push_back(&a->data->families[f]);

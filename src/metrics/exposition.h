@@ -4,7 +4,6 @@
 // poll, a render or a compression.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -26,7 +25,7 @@ struct DeploymentData {
   std::vector<dashscope::Deployment> deployments;
   // Parallel to deployments, or empty when no status history was kept.
   std::vector<StatusSince> status_since;
-  std::array<CompressedText, kDeploymentFamilyCount> families;
+  std::vector<CompressedText> families;  // in DeploymentFamilies() order
 };
 
 // `previous` (the account's last data, may be null) lets an unchanged poll

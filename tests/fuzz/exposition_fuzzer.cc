@@ -151,16 +151,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const bool with_since = account == kAccounts[0];
     auto data_ptr =
         metrics::BuildDeploymentData(account, deployments, with_since ? since : decltype(since){});
-    for (size_t f = 0; f < metrics::kDeploymentFamilyCount; ++f) {
-      const auto family = static_cast<metrics::DeploymentFamily>(f);
+    const auto families = metrics::DeploymentFamilies();
+    DSE_FUZZ_CHECK(data_ptr->families.size() == families.size(), "a piece per family");
+    for (size_t f = 0; f < families.size(); ++f) {
+      const std::string_view family = families[f].name;
       const metrics::CompressedText& piece = data_ptr->families[f];
-      const size_t lines = CheckLines(piece.text, metrics::Describe(family).name, false);
-      if (family == metrics::DeploymentFamily::kStatus) {
+      const size_t lines = CheckLines(piece.text, family, false);
+      if (family == "dashscope_deployment_status") {
         DSE_FUZZ_CHECK(lines == deployments.size() * metrics::kKnownStatuses.size(), piece.text);
-      } else if (family == metrics::DeploymentFamily::kInfo) {
+      } else if (family == "dashscope_deployment_info") {
         DSE_FUZZ_CHECK(lines == deployments.size(), piece.text);
-      } else if (family == metrics::DeploymentFamily::kStatusChanged ||
-                 family == metrics::DeploymentFamily::kStatusChanges) {
+      } else if (families[f].needs_history) {
         DSE_FUZZ_CHECK(lines == (with_since ? deployments.size() : 0), piece.text);
       } else {
         DSE_FUZZ_CHECK(lines <= deployments.size(), piece.text);

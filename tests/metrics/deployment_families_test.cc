@@ -74,7 +74,15 @@ TEST(RenderDeploymentFamilies, UnexpectedStatusCountsAsUnknown) {
   EXPECT_EQ(t[3].find("} 1\n"), t[3].rfind("} 1\n"));  // exactly one 1
 }
 
-size_t Index(DeploymentFamily f) { return static_cast<size_t>(f); }
+// A family's place in the table, by its contract name.
+size_t Index(std::string_view name) {
+  const auto families = DeploymentFamilies();
+  for (size_t i = 0; i < families.size(); ++i) {
+    if (families[i].name == name) return i;
+  }
+  ADD_FAILURE() << "no family " << name;
+  return 0;
+}
 
 TEST(RenderDeploymentFamilies, NewFamiliesExactly) {
   dashscope::Deployment d;
@@ -90,32 +98,32 @@ TEST(RenderDeploymentFamilies, NewFamiliesExactly) {
   const std::vector<StatusSince> since = {{1750158000, 3}};
   auto t = RenderDeploymentFamilies("a", {d}, since);
   const std::string s = R"({account="a",workspace_id="w",deployed_model="p1")";
-  EXPECT_EQ(t[Index(DeploymentFamily::kUnexpectedStatus)],
+  EXPECT_EQ(t[Index("dashscope_deployment_unexpected_status_info")],
             "dashscope_deployment_unexpected_status_info" + s +
                 R"(,raw_status="WAIT_PRE_PAID_BILLING_TO_DEPLOYING"} 1)"
                 "\n");
-  EXPECT_EQ(t[Index(DeploymentFamily::kFailure)], "");
-  EXPECT_EQ(t[Index(DeploymentFamily::kStatusChanged)],
+  EXPECT_EQ(t[Index("dashscope_deployment_failure_info")], "");
+  EXPECT_EQ(t[Index("dashscope_deployment_status_changed_timestamp_seconds")],
             "dashscope_deployment_status_changed_timestamp_seconds" + s + "} 1750158000\n");
-  EXPECT_EQ(t[Index(DeploymentFamily::kStatusChanges)],
+  EXPECT_EQ(t[Index("dashscope_deployment_status_changes_total")],
             "dashscope_deployment_status_changes_total" + s + "} 3\n");
-  EXPECT_EQ(t[Index(DeploymentFamily::kPtuInputTpm)],
+  EXPECT_EQ(t[Index("dashscope_deployment_ptu_input_tpm")],
             "dashscope_deployment_ptu_input_tpm" + s + "} 1000000\n");
-  EXPECT_EQ(t[Index(DeploymentFamily::kPtuOutputTpm)],
+  EXPECT_EQ(t[Index("dashscope_deployment_ptu_output_tpm")],
             "dashscope_deployment_ptu_output_tpm" + s + "} 200000\n");
-  EXPECT_EQ(t[Index(DeploymentFamily::kPrepaidExpiry)],
+  EXPECT_EQ(t[Index("dashscope_deployment_prepaid_expiry_timestamp_seconds")],
             "dashscope_deployment_prepaid_expiry_timestamp_seconds" + s + "} 1752750038\n");
-  EXPECT_NE(
-      t[Index(DeploymentFamily::kInfo)].find(R"(,ptu_service_tier="ptu_fast",overflow_strategy="enable"} 1)"),
-      std::string::npos);
+  EXPECT_NE(t[Index("dashscope_deployment_info")].find(
+                R"(,ptu_service_tier="ptu_fast",overflow_strategy="enable"} 1)"),
+            std::string::npos);
 
   d.status = "FAILED";
   d.fail_reason = "quota \"exceeded\"\nretry";
   t = RenderDeploymentFamilies("a", {d}, since);
-  EXPECT_EQ(t[Index(DeploymentFamily::kUnexpectedStatus)], "");  // FAILED is one of the seven
-  EXPECT_EQ(t[Index(DeploymentFamily::kFailure)], "dashscope_deployment_failure_info" + s +
-                                                      R"(,reason="quota \"exceeded\"\nretry"} 1)"
-                                                      "\n");
+  EXPECT_EQ(t[Index("dashscope_deployment_unexpected_status_info")], "");  // FAILED is one of the seven
+  EXPECT_EQ(t[Index("dashscope_deployment_failure_info")], "dashscope_deployment_failure_info" + s +
+                                                               R"(,reason="quota \"exceeded\"\nretry"} 1)"
+                                                               "\n");
 }
 
 TEST(RenderDeploymentFamilies, RawStatusAndReasonAreCutAtUtf8Boundaries) {
@@ -124,26 +132,26 @@ TEST(RenderDeploymentFamilies, RawStatusAndReasonAreCutAtUtf8Boundaries) {
   d.status = std::string(63, 'S') + "\xC3\xA9" + "TAIL";  // é straddles byte 64
   auto t = RenderDeploymentFamilies("a", {d});
   EXPECT_EQ(
-      t[Index(DeploymentFamily::kUnexpectedStatus)],
+      t[Index("dashscope_deployment_unexpected_status_info")],
       R"(dashscope_deployment_unexpected_status_info{account="a",workspace_id="",deployed_model="m",raw_status=")" +
           std::string(63, 'S') + "\"} 1\n");
   d.status = "FAILED";
   d.fail_reason = std::string(255, 'r') + "\xE4\xB8\xAD" + "more";  // a 3-byte character at byte 256
   t = RenderDeploymentFamilies("a", {d});
-  EXPECT_EQ(t[Index(DeploymentFamily::kFailure)],
+  EXPECT_EQ(t[Index("dashscope_deployment_failure_info")],
             R"(dashscope_deployment_failure_info{account="a",workspace_id="",deployed_model="m",reason=")" +
                 std::string(255, 'r') + "\"} 1\n");
   d.fail_reason = "";  // an empty reason is no reason
   t = RenderDeploymentFamilies("a", {d});
-  EXPECT_EQ(t[Index(DeploymentFamily::kFailure)], "");
+  EXPECT_EQ(t[Index("dashscope_deployment_failure_info")], "");
 }
 
 TEST(RenderDeploymentFamilies, NoHistoryNoStatusChangedLines) {
   dashscope::Deployment d;
   d.deployed_model = "m";
   const auto t = RenderDeploymentFamilies("a", {d});
-  EXPECT_EQ(t[Index(DeploymentFamily::kStatusChanged)], "");
-  EXPECT_EQ(t[Index(DeploymentFamily::kStatusChanges)], "");
+  EXPECT_EQ(t[Index("dashscope_deployment_status_changed_timestamp_seconds")], "");
+  EXPECT_EQ(t[Index("dashscope_deployment_status_changes_total")], "");
 }
 
 TEST(AppendLabelValue, EscapesAndCutsAtUtf8Boundary) {

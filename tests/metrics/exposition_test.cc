@@ -136,12 +136,14 @@ TEST(BuildDeploymentData, AChangedPollMatchesABuildFromScratch) {
   const auto scratch = BuildDeploymentData("a", ds, since);
   ASSERT_NE(next.get(), first.get());
   EXPECT_EQ(next->deployments, scratch->deployments);
-  for (size_t f = 0; f < kDeploymentFamilyCount; ++f) {
+  ASSERT_EQ(next->families.size(), DeploymentFamilies().size());
+  for (size_t f = 0; f < next->families.size(); ++f) {
     EXPECT_EQ(next->families[f].text, scratch->families[f].text) << "family " << f;
     EXPECT_EQ(next->families[f].deflated, scratch->families[f].deflated) << "family " << f;
     EXPECT_EQ(next->families[f].crc, scratch->families[f].crc) << "family " << f;
   }
-  const auto capacity = static_cast<size_t>(DeploymentFamily::kCapacity);
+  const size_t capacity = 0;
+  ASSERT_EQ(DeploymentFamilies()[capacity].name, "dashscope_deployment_capacity");
   EXPECT_NE(next->families[capacity].text, first->families[capacity].text);
   EXPECT_NE(next->families[capacity].text.find("deployed_model=\"m2\"} 3\n"), std::string::npos)
       << next->families[capacity].text;
