@@ -180,12 +180,7 @@ std::vector<std::string> ExporterApp::PollAllOnce() {
 int ExporterApp::port() const { return server_->port(); }
 
 metrics::ScrapeBody ExporterApp::Scrape(bool gzip) {
-  std::vector<metrics::ExporterMetrics::HttpRequestCount> http;
-  for (const auto& c : server_->RequestCounts()) http.push_back({c.handler, c.code, c.count});
-  server::ConnectionStats served = server_->Connections();
-  const metrics::ExporterMetrics::HttpConnectionStats connections{served.open, std::move(served.closed),
-                                                                  std::move(served.auth_rejections)};
-  return metrics::AssembleScrapeBody(store_.Current(), metrics_.RenderText(http, &connections), gzip);
+  return metrics::AssembleScrapeBody(store_.Current(), metrics_.RenderText(), gzip);
 }
 
 metrics::StatusView ExporterApp::CurrentView() {

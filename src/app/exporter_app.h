@@ -50,6 +50,7 @@ class ExporterApp final : public server::MetricsProvider {
 
   // server::MetricsProvider
   metrics::ScrapeBody Scrape(bool gzip) override;
+  metrics::HttpMetrics& HttpCounters() override { return metrics_.Http(); }
   metrics::StatusView CurrentView() override;
   bool Ready() override;
 

@@ -423,54 +423,11 @@ void ExporterMetrics::SetConfigReload(bool ok, double unix_seconds) {
   r.reload_time_series->Set(unix_seconds);
 }
 
-std::string ExporterMetrics::RenderText(const std::vector<HttpRequestCount>& http_requests,
-                                        const HttpConnectionStats* connections) const {
+std::string ExporterMetrics::RenderText() const {
   // The text format is one family after another, so the registry's part can
   // be reused apart from the families that change on every scrape.
   std::string text = registry_->Text();
-  if (!http_requests.empty()) {
-    constexpr std::string_view kName = "dashscope_exporter_http_requests_total";
-    AppendHeader(text, kName, "HTTP requests served by the exporter, by handler and status code.", "counter");
-    for (const auto& r : http_requests) {
-      text += kName;
-      text += "{code=\"";
-      AppendValue(text, int64_t{r.code});
-      text += "\",handler=\"";
-      AppendLabelValue(text, r.handler);
-      text += "\"} ";
-      AppendValue(text, static_cast<int64_t>(r.count));
-      text.push_back('\n');
-    }
-  }
-  if (connections != nullptr) {
-    constexpr std::string_view kOpen = "dashscope_exporter_http_open_connections";
-    AppendHeader(text, kOpen, "HTTP connections open now.", "gauge");
-    text += kOpen;
-    text.push_back(' ');
-    AppendValue(text, static_cast<int64_t>(connections->open));
-    text.push_back('\n');
-    const auto counter = [&](std::string_view name, std::string_view help,
-                             const std::vector<std::pair<std::string, uint64_t>>& rows) {
-      AppendHeader(text, name, help, "counter");
-      for (const auto& [reason, count] : rows) {
-        text += name;
-        text += "{reason=\"";
-        AppendLabelValue(text, reason);
-        text += "\"} ";
-        AppendValue(text, static_cast<int64_t>(count));
-        text.push_back('\n');
-      }
-    };
-    counter("dashscope_exporter_http_connections_closed_total",
-            "HTTP connections closed, by reason: client_closed, done (by the server after a response), idle, "
-            "head_timeout, head_too_large, body_refused, method_refused, bad_request, tls_handshake, "
-            "write_failed, cap (closed for a new connection at the connection limit).",
-            connections->closed);
-    counter("dashscope_exporter_http_auth_rejections_total",
-            "HTTP requests refused by basic auth, by reason: missing, bad_credentials, busy (too many "
-            "password checks in progress).",
-            connections->auth_rejections);
-  }
+  http_.AppendText(text);
   AppendProcessText(text, ReadProcessStats());
   return text;
 }

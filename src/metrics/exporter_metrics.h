@@ -1,7 +1,8 @@
-// The exporter's own health metrics, per account and process-wide. Their
-// values live in prometheus-cpp counters, gauges and a histogram, kept
-// private to this library; the text is written with text_format like every
-// other family, and kept until one of the values changes.
+// The exporter's own health metrics, per account and process-wide, and the
+// HTTP server's counts. The health metrics' values live in prometheus-cpp
+// counters, gauges and a histogram, kept private to this library; the text
+// is written with text_format like every other family, and kept until one
+// of the values changes.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +12,8 @@
 #include <set>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
+
+#include "metrics/http_metrics.h"
 
 namespace dse::metrics {
 
@@ -65,28 +66,19 @@ class ExporterMetrics {
 
   void SetConfigReload(bool ok, double unix_seconds);
 
-  struct HttpRequestCount {
-    std::string handler;
-    int code = 0;
-    uint64_t count = 0;
-  };
-  // The HTTP server's connections: open now, closed by reason, and requests
-  // refused for authentication by reason.
-  struct HttpConnectionStats {
-    uint64_t open = 0;
-    std::vector<std::pair<std::string, uint64_t>> closed;
-    std::vector<std::pair<std::string, uint64_t>> auth_rejections;
-  };
-  // Exposition text of everything here plus the process_* metrics and the
-  // given HTTP request counts and, when given, connection stats.
-  std::string RenderText(const std::vector<HttpRequestCount>& http_requests,
-                         const HttpConnectionStats* connections = nullptr) const;
+  // What the HTTP server counts into (see MetricsProvider::HttpCounters).
+  HttpMetrics& Http() { return http_; }
+
+  // Exposition text of everything here, the HTTP server's counts and the
+  // process_* metrics.
+  std::string RenderText() const;
 
  private:
   // Declared first: the accounts' series are removed from it on destruction.
   std::unique_ptr<SelfRegistry> registry_;
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<AccountMetrics>> accounts_;  // guarded by mu_
+  HttpMetrics http_;
 };
 
 }  // namespace dse::metrics

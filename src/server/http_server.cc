@@ -31,7 +31,6 @@ Status HttpServer::Start() { return impl_->Start(); }
 int HttpServer::port() const { return impl_->port_; }
 void HttpServer::Stop() { impl_->Stop(); }
 Status HttpServer::Reload(std::optional<config::WebConfig> web) { return impl_->Reload(std::move(web)); }
-std::vector<RequestCount> HttpServer::RequestCounts() const { return impl_->RequestCounts(); }
-ConnectionStats HttpServer::Connections() const { return impl_->Connections(); }
+const metrics::HttpMetrics& HttpServer::counters() const { return impl_->counters_; }
 
 }  // namespace dse::server

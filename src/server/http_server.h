@@ -14,6 +14,7 @@
 
 #include "common/result.h"
 #include "config/web_config.h"
+#include "metrics/http_metrics.h"
 #include "metrics/scrape_body.h"
 #include "metrics/status_view.h"
 
@@ -29,6 +30,9 @@ class MetricsProvider {
   virtual metrics::StatusView CurrentView() = 0;
   // True once every account has had a successful poll.
   virtual bool Ready() = 0;
+  // Where the server counts responses, connections and auth rejections,
+  // from its I/O threads; one server per HttpMetrics.
+  virtual metrics::HttpMetrics& HttpCounters() = 0;
 };
 
 // The machine's cores, at most 4.
@@ -62,25 +66,6 @@ struct ServerOptions {
   size_t auth_queue = 16;
 };
 
-// One row of dashscope_exporter_http_requests_total{handler,code}.
-struct RequestCount {
-  std::string handler;  // metrics, healthz, readyz, landing or other
-  int code = 0;         // HTTP status sent (401 for rejected credentials)
-  uint64_t count = 0;
-};
-
-// Connections seen by the server, for dashscope_exporter_http_* metrics.
-struct ConnectionStats {
-  uint64_t open = 0;
-  // By reason, every reason listed, sorted by name: bad_request,
-  // client_closed, cap, done, head_timeout, head_too_large, body_refused,
-  // idle, method_refused, tls_handshake, write_failed.
-  std::vector<std::pair<std::string, uint64_t>> closed;
-  // Requests refused for authentication, by reason: missing, bad_credentials,
-  // busy (the bcrypt pool was full).
-  std::vector<std::pair<std::string, uint64_t>> auth_rejections;
-};
-
 class HttpServer {
  public:
   HttpServer(ServerOptions options, MetricsProvider& provider);
@@ -101,10 +86,8 @@ class HttpServer {
   // when any new file cannot be used.
   Status Reload(std::optional<config::WebConfig> web);
 
-  // Every response sent so far, by handler and status code, sorted. Counted
-  // once the response has been written.
-  std::vector<RequestCount> RequestCounts() const;
-  ConnectionStats Connections() const;
+  // What the server counts into: the provider's HttpCounters().
+  const metrics::HttpMetrics& counters() const;
 
  private:
   struct Impl;

@@ -43,12 +43,12 @@ Status CheckTelemetryPath(const std::string& path) {
 }  // namespace
 
 Connection::Connection(ServerCore& server, Worker& worker) : server_(server), worker_(worker) {
-  server_.open_.fetch_add(1, std::memory_order_relaxed);
+  server_.counters_.ConnectionOpened();
 }
 
 Connection::~Connection() {
   ServerCore::MarkBusy(*this);
-  server_.open_.fetch_sub(1, std::memory_order_relaxed);
+  server_.counters_.ConnectionGone();
   if (!server_.stopping_) server_.CountClose(reason_);
 }
 
@@ -104,7 +104,7 @@ void ServerCore::OnAccept(beast::error_code ec, tcp::socket socket, Worker& work
 
 void ServerCore::StartSession(Worker& worker, tcp::socket socket) {
   // At the cap, the oldest idle connection of this worker makes room.
-  if (open_.load(std::memory_order_relaxed) >= options_.max_connections && !EvictOldestIdle(worker)) {
+  if (counters_.open() >= options_.max_connections && !EvictOldestIdle(worker)) {
     CountClose(CloseReason::kCap);
     beast::error_code ignored;
     socket.close(ignored);
@@ -276,27 +276,6 @@ Status ServerCore::Reload(std::optional<config::WebConfig> web) {
   }
   options_.web = std::move(web);
   return Status::Ok();
-}
-
-std::vector<RequestCount> ServerCore::RequestCounts() const {
-  std::lock_guard lock(counts_mu_);
-  std::vector<RequestCount> out;
-  out.reserve(counts_.size());
-  for (const auto& [key, n] : counts_) out.push_back({key.first, key.second, n});
-  return out;
-}
-
-ConnectionStats ServerCore::Connections() const {
-  ConnectionStats s;
-  s.open = open_.load(std::memory_order_relaxed);
-  for (size_t i = 0; i < kCloseReasonNames.size(); ++i) {
-    s.closed.emplace_back(kCloseReasonNames[i], closed_[i].load(std::memory_order_relaxed));
-  }
-  for (size_t i = 0; i < kAuthRejectionNames.size(); ++i) {
-    s.auth_rejections.emplace_back(kAuthRejectionNames[i],
-                                   auth_rejections_[i].load(std::memory_order_relaxed));
-  }
-  return s;
 }
 
 }  // namespace dse::server::detail

@@ -1,7 +1,7 @@
 // What HttpServer runs on: the I/O threads (workers), the bookkeeping of
 // every connection, and ServerCore, which accepts, holds connections under
 // the cap (closing the oldest idle one for a new one), starts, stops and
-// reloads, and keeps the counters. Internal to dse_server: only its .cc
+// reloads, and counts into the metrics-owned HttpMetrics. Internal to dse_server: only its .cc
 // files include this; the public interface is http_server.h.
 #pragma once
 
@@ -40,28 +40,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
 
-enum class CloseReason : size_t {
-  kBadRequest,
-  kBodyRefused,
-  kCap,
-  kClientClosed,
-  kDone,
-  kHeadTimeout,
-  kHeadTooLarge,
-  kIdle,
-  kMethodRefused,
-  kTlsHandshake,
-  kWriteFailed,
-  kCount,
-};
-inline constexpr std::array<const char*, static_cast<size_t>(CloseReason::kCount)> kCloseReasonNames = {
-    "bad_request",  "body_refused",   "cap",  "client_closed",  "done",
-    "head_timeout", "head_too_large", "idle", "method_refused", "tls_handshake",
-    "write_failed"};
-
-enum class AuthRejection : size_t { kBadCredentials, kBusy, kMissing, kCount };
-inline constexpr std::array<const char*, static_cast<size_t>(AuthRejection::kCount)> kAuthRejectionNames = {
-    "bad_credentials", "busy", "missing"};
+using metrics::AuthRejection;
+using metrics::CloseReason;
 
 // What a web config means to a running server; replaced whole on Reload.
 struct WebSettings {
@@ -113,13 +93,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 class ServerCore {
  public:
   ServerCore(ServerOptions options, MetricsProvider& provider)
-      : options_(std::move(options)), provider_(provider) {}
+      : options_(std::move(options)), provider_(provider), counters_(provider.HttpCounters()) {
+    counters_.Serving();
+  }
 
   Status Start();
   void Stop();
   Status Reload(std::optional<config::WebConfig> web);
-  std::vector<RequestCount> RequestCounts() const;
-  ConnectionStats Connections() const;
 
   std::shared_ptr<const WebSettings> Settings() const {
     std::lock_guard lock(settings_mu_);
@@ -143,20 +123,18 @@ class ServerCore {
     c.idle_ = false;
   }
 
-  void Count(Route route, int status) {
-    std::lock_guard lock(counts_mu_);
-    ++counts_[{RouteName(route), status}];
-  }
-  void CountClose(CloseReason r) { closed_[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
-  void CountAuthRejection(AuthRejection r) {
-    auth_rejections_[static_cast<size_t>(r)].fetch_add(1, std::memory_order_relaxed);
-  }
+  void Count(Route route, int status) { counters_.CountResponse(RouteName(route), status); }
+  void CountClose(CloseReason r) { counters_.CountClose(r); }
+  void CountAuthRejection(AuthRejection r) { counters_.CountAuthRejection(r); }
 
   // The landing page for this view and second, plain or gzip.
   std::shared_ptr<const std::string> Landing(Worker& worker, bool gzip);
 
   ServerOptions options_;  // .web is only read under lifecycle_mu_
   MetricsProvider& provider_;
+  // What this server counts into; its open connections are also what the
+  // connection cap is checked against.
+  metrics::HttpMetrics& counters_;
 
   // Serializes Start, Stop and Reload.
   mutable std::mutex lifecycle_mu_;
@@ -178,13 +156,6 @@ class ServerCore {
   std::shared_ptr<const WebSettings> settings_;  // guarded by settings_mu_
 
   std::chrono::steady_clock::time_point last_accept_warning_{};  // first worker's thread only
-
-  std::atomic<uint64_t> open_{0};
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(CloseReason::kCount)> closed_{};
-  std::array<std::atomic<uint64_t>, static_cast<size_t>(AuthRejection::kCount)> auth_rejections_{};
-
-  mutable std::mutex counts_mu_;
-  std::map<std::pair<std::string, int>, uint64_t> counts_;  // guarded by counts_mu_
 };
 
 }  // namespace dse::server::detail

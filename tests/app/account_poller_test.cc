@@ -57,7 +57,7 @@ struct PollerTest : ::testing::Test {
   }
   std::string Text() {
     std::string s;
-    for (auto p : metrics::AssembleScrapeBody(store.Current(), metrics.RenderText({}), false).pieces) s += p;
+    for (auto p : metrics::AssembleScrapeBody(store.Current(), metrics.RenderText(), false).pieces) s += p;
     return s;
   }
   bool Has(const std::string& line) { return Text().find("\n" + line + "\n") != std::string::npos; }

@@ -16,7 +16,7 @@ TEST(ExporterMetrics, AccountSeriesAndBuildInfo) {
   a.ApiRequest(0.02);
   a.ApiError("InvalidApiKey");
   a.PollFinished(false, 0.5, 1000);
-  const std::string t = m.RenderText({});
+  const std::string t = m.RenderText();
   EXPECT_TRUE(Has(t, R"(dashscope_exporter_build_info{revision="abc",version="1.2.3"} 1)")) << t;
   EXPECT_TRUE(Has(t, R"(dashscope_up{account="intl"} 0)"));
   EXPECT_TRUE(Has(t, R"(dashscope_polls_total{account="intl"} 1)"));
@@ -37,7 +37,7 @@ TEST(ExporterMetrics, ErrorCodesCappedPerAccount) {
   auto& a = m.ForAccount("a");
   for (int i = 0; i < 40; ++i) a.ApiError("Code" + std::to_string(i));
   a.ApiError("Code0");
-  const std::string t = m.RenderText({});
+  const std::string t = m.RenderText();
   EXPECT_TRUE(Has(t, R"(dashscope_api_errors_total{account="a",code="Code0"} 2)"));
   EXPECT_TRUE(Has(t, R"(dashscope_api_errors_total{account="a",code="Code31"} 1)"));
   EXPECT_EQ(t.find("code=\"Code32\""), std::string::npos);
@@ -49,7 +49,8 @@ TEST(ExporterMetrics, RetainAccountsRemovesSeries) {
   m.ForAccount("a").PollFinished(true, 1, 1700000000);
   m.ForAccount("b").ApiError("Throttling");
   m.RetainAccounts({"b"});
-  const std::string t = m.RenderText({{"metrics", 200, 3}});
+  for (int i = 0; i < 3; ++i) m.Http().CountResponse("metrics", 200);
+  const std::string t = m.RenderText();
   EXPECT_EQ(t.find("account=\"a\""), std::string::npos);
   EXPECT_TRUE(Has(t, R"(dashscope_api_errors_total{account="b",code="Throttling"} 1)"));
   EXPECT_TRUE(Has(t, R"(dashscope_exporter_http_requests_total{code="200",handler="metrics"} 3)"));
@@ -57,20 +58,29 @@ TEST(ExporterMetrics, RetainAccountsRemovesSeries) {
 
 TEST(ExporterMetrics, HttpConnectionStats) {
   ExporterMetrics m("v", "r");
-  const ExporterMetrics::HttpConnectionStats c{
-      7, {{"cap", 2}, {"idle", 5}}, {{"bad_credentials", 3}, {"busy", 1}}};
-  const std::string t = m.RenderText({}, &c);
+  EXPECT_EQ(m.RenderText().find("dashscope_exporter_http_open_connections"), std::string::npos);
+  HttpMetrics& h = m.Http();
+  h.Serving();
+  for (int i = 0; i < 7; ++i) h.ConnectionOpened();
+  for (int i = 0; i < 2; ++i) h.CountClose(CloseReason::kCap);
+  for (int i = 0; i < 5; ++i) h.CountClose(CloseReason::kIdle);
+  for (int i = 0; i < 3; ++i) h.CountAuthRejection(AuthRejection::kBadCredentials);
+  h.CountAuthRejection(AuthRejection::kBusy);
+  const std::string t = m.RenderText();
   EXPECT_TRUE(Has(
       t,
       "# TYPE dashscope_exporter_http_open_connections gauge\ndashscope_exporter_http_open_connections 7"));
+  // Every reason is listed, in name order, counted or not.
   EXPECT_TRUE(Has(t,
                   "# TYPE dashscope_exporter_http_connections_closed_total counter\n"
-                  "dashscope_exporter_http_connections_closed_total{reason=\"cap\"} 2\n"
-                  "dashscope_exporter_http_connections_closed_total{reason=\"idle\"} 5"));
+                  "dashscope_exporter_http_connections_closed_total{reason=\"bad_request\"} 0\n"
+                  "dashscope_exporter_http_connections_closed_total{reason=\"body_refused\"} 0\n"
+                  "dashscope_exporter_http_connections_closed_total{reason=\"cap\"} 2"));
+  EXPECT_TRUE(Has(t, "dashscope_exporter_http_connections_closed_total{reason=\"idle\"} 5"));
   EXPECT_TRUE(Has(t,
                   "dashscope_exporter_http_auth_rejections_total{reason=\"bad_credentials\"} 3\n"
-                  "dashscope_exporter_http_auth_rejections_total{reason=\"busy\"} 1"));
-  EXPECT_EQ(m.RenderText({}).find("dashscope_exporter_http_open_connections"), std::string::npos);
+                  "dashscope_exporter_http_auth_rejections_total{reason=\"busy\"} 1\n"
+                  "dashscope_exporter_http_auth_rejections_total{reason=\"missing\"} 0"));
 }
 
 // Every self-metric family after a busy life, byte for byte up to the
@@ -95,7 +105,7 @@ TEST(ExporterMetrics, SelfMetricsExactly) {
   b.PollStarted();
   b.PollFinished(false, 10, 1750320002);
   b.SetStaleDataDropped(true);
-  std::string t = m.RenderText({});
+  std::string t = m.RenderText();
   t.resize(t.find("# HELP process_cpu_seconds_total"));
   EXPECT_EQ(t, R"(# HELP dashscope_polls_total Background polls of the account started.
 # TYPE dashscope_polls_total counter
@@ -192,19 +202,19 @@ TEST(ExporterMetrics, TextFollowsEveryChange) {
   ExporterMetrics m("v", "r");
   auto& a = m.ForAccount("a");
   a.PollStarted();
-  EXPECT_TRUE(Has(m.RenderText({}), R"(dashscope_polls_total{account="a"} 1)"));
+  EXPECT_TRUE(Has(m.RenderText(), R"(dashscope_polls_total{account="a"} 1)"));
   a.PollStarted();
-  EXPECT_TRUE(Has(m.RenderText({}), R"(dashscope_polls_total{account="a"} 2)"));
+  EXPECT_TRUE(Has(m.RenderText(), R"(dashscope_polls_total{account="a"} 2)"));
   a.SetDeployments(3);
-  EXPECT_TRUE(Has(m.RenderText({}), R"(dashscope_deployments{account="a"} 3)"));
+  EXPECT_TRUE(Has(m.RenderText(), R"(dashscope_deployments{account="a"} 3)"));
   a.ApiRequest(0.5);
-  EXPECT_TRUE(Has(m.RenderText({}), R"(dashscope_api_request_duration_seconds_count{account="a"} 1)"));
+  EXPECT_TRUE(Has(m.RenderText(), R"(dashscope_api_request_duration_seconds_count{account="a"} 1)"));
   a.ApiError("Throttling");
-  EXPECT_TRUE(Has(m.RenderText({}), R"(dashscope_api_errors_total{account="a",code="Throttling"} 1)"));
+  EXPECT_TRUE(Has(m.RenderText(), R"(dashscope_api_errors_total{account="a",code="Throttling"} 1)"));
   m.SetConfigReload(false, 5);
-  EXPECT_TRUE(Has(m.RenderText({}), "dashscope_exporter_config_last_reload_successful 0"));
+  EXPECT_TRUE(Has(m.RenderText(), "dashscope_exporter_config_last_reload_successful 0"));
   m.RetainAccounts({});
-  EXPECT_EQ(m.RenderText({}).find("account=\"a\""), std::string::npos);
+  EXPECT_EQ(m.RenderText().find("account=\"a\""), std::string::npos);
 }
 
 }  // namespace

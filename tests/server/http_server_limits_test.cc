@@ -70,14 +70,14 @@ class Raw {
 };
 
 uint64_t Closed(const HttpServer& s, const std::string& reason) {
-  for (const auto& [name, n] : s.Connections().closed) {
+  for (const auto& [name, n] : s.counters().Connections().closed) {
     if (name == reason) return n;
   }
   ADD_FAILURE() << "no close reason " << reason;
   return 0;
 }
 uint64_t Rejected(const HttpServer& s, const std::string& reason) {
-  for (const auto& [name, n] : s.Connections().auth_rejections) {
+  for (const auto& [name, n] : s.counters().Connections().auth_rejections) {
     if (name == reason) return n;
   }
   ADD_FAILURE() << "no rejection reason " << reason;
@@ -108,7 +108,7 @@ class HttpServerLimitsTest : public ::testing::Test {
     const Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.error();
   }
-  uint64_t Open() const { return server_->Connections().open; }
+  uint64_t Open() const { return server_->counters().Connections().open; }
 
   FakeProvider provider_;
   std::unique_ptr<HttpServer> server_;
@@ -212,7 +212,7 @@ TEST_F(HttpServerLimitsTest, ConnectionCountsAddUp) {
   { Raw gone(server_->port()); }  // connects and leaves
   const auto total_closed = [&] {
     uint64_t total = 0;
-    for (const auto& [reason, n] : server_->Connections().closed) total += n;
+    for (const auto& [reason, n] : server_->counters().Connections().closed) total += n;
     return total;
   };
   // Four connections, each closed and counted once (the last may not even be accepted yet).

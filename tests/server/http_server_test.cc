@@ -226,7 +226,7 @@ TEST_F(HttpServerTest, CountsRequestsByHandlerAndCode) {
   EXPECT_EQ(WaitForCount(*server_, "landing", 200, 1), 1u);
   EXPECT_EQ(WaitForCount(*server_, "other", 404, 1), 1u);
   std::vector<std::string> rows;
-  for (const RequestCount& r : server_->RequestCounts()) {
+  for (const metrics::HttpRequestCount& r : server_->counters().Requests()) {
     rows.push_back(r.handler + " " + std::to_string(r.code) + " " + std::to_string(r.count));
   }
   EXPECT_THAT(rows, ElementsAre("healthz 200 1", "landing 200 1", "metrics 200 2", "metrics 405 1",

@@ -140,7 +140,7 @@ TEST_F(HttpsServerTest, TheHandshakeCountsAgainstTheHeadDeadline) {
   close(fd);
   uint64_t timeouts = 0;
   for (int i = 0; i < 2000 && timeouts == 0; ++i) {
-    for (const auto& [reason, n] : server_->Connections().closed) {
+    for (const auto& [reason, n] : server_->counters().Connections().closed) {
       if (reason == "head_timeout") timeouts = n;
     }
     if (timeouts == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));

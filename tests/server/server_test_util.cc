@@ -118,7 +118,7 @@ ClientCerts MakeClientCerts(const TempDir& dir) {
 }
 
 uint64_t CountOf(const server::HttpServer& server, const std::string& handler, int code) {
-  for (const server::RequestCount& c : server.RequestCounts()) {
+  for (const metrics::HttpRequestCount& c : server.counters().Requests()) {
     if (c.handler == handler && c.code == code) return c.count;
   }
   return 0;

@@ -24,10 +24,12 @@ class FakeProvider : public server::MetricsProvider {
   metrics::ScrapeBody Scrape(bool gzip) override;
   metrics::StatusView CurrentView() override;
   bool Ready() override { return ready.load(); }
+  metrics::HttpMetrics& HttpCounters() override { return http; }
 
   std::string Text() const;       // what the plain pieces concatenate to
   std::string GzipBytes() const;  // what the gzip pieces concatenate to
 
+  metrics::HttpMetrics http;
   std::atomic<bool> ready{false};
   std::atomic<int> scrapes_plain{0};
   std::atomic<int> scrapes_gzip{0};
