@@ -195,16 +195,9 @@ def dashboard_queries(dashboard):
 
 
 def main(root, build_dir, exporter_bin, mock_bin, alertmanager_bin, work):
-    deadline = e2e.Deadline(BUDGET_SECONDS)
-    failures = []
-
-    def mark(what):
-        print("[%5.1fs] %s" % (deadline.elapsed(), what), flush=True)
-
-    root, build_dir, exporter_bin, mock_bin, work = (os.path.abspath(p)
-                                                     for p in (root, build_dir, exporter_bin, mock_bin, work))
-    e2e.require_binary(exporter_bin, "dashscope_exporter")
-    e2e.require_binary(mock_bin, "dashscope_mock")
+    run = e2e.Run(BUDGET_SECONDS, root, build_dir, exporter_bin, mock_bin, work)
+    deadline, failures, mark = run.deadline, run.failures, run.mark
+    root, build_dir, work = run.root, run.build_dir, run.work
 
     # The test copy of the shipped rules.
     with open(os.path.join(root, RULES)) as f:
@@ -223,7 +216,7 @@ def main(root, build_dir, exporter_bin, mock_bin, alertmanager_bin, work):
         failures.append("%d alerts but %d `for:` shortened; an alert without for: or a new form?"
                         % (len(shipped_names), n_for))
 
-    stack = e2e.MockAndExporter(exporter_bin, mock_bin, work, deadline)
+    stack = run.start_mock()
     stack.mock_post("tick", n=2)  # past index 1's PENDING start: a healthy fleet but for index 3 (STOPPED)
     fleet = stack.deployments()
     ids = [d["deployed_model"] for d in fleet]

@@ -16,6 +16,31 @@ ACCOUNT = "mock"
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
+class Run:
+    """How every driver's main starts: the test's one Deadline, the failures it
+    collects for verdict(), its progress lines, and its path arguments made
+    absolute (the processes run in WORK) once the exporter and the mock are
+    known to be built."""
+
+    def __init__(self, budget_seconds, root, build_dir, exporter_bin, mock_bin, work):
+        self.deadline = Deadline(budget_seconds)
+        self.failures = []
+        self.root, self.build_dir, self.exporter_bin, self.mock_bin, self.work = (
+            os.path.abspath(p) for p in (root, build_dir, exporter_bin, mock_bin, work))
+        require_binary(self.exporter_bin, "dashscope_exporter")
+        require_binary(self.mock_bin, "dashscope_mock")
+
+    def mark(self, what):
+        """A progress line stamped with the seconds since the test started;
+        flushed, so a test that hangs shows how far it got."""
+        print("[%5.1fs] %s" % (self.deadline.elapsed(), what), flush=True)
+
+    def start_mock(self):
+        """The MockAndExporter pair with the mock started; the exporter
+        starts with its start_exporter()."""
+        return MockAndExporter(self.exporter_bin, self.mock_bin, self.work, self.deadline)
+
+
 class MockAndExporter:
     """dashscope_mock with manual ticks, and dashscope_exporter polling it every second."""
 

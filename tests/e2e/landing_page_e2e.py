@@ -119,17 +119,10 @@ def png_size(path):
 
 
 def main(root, build_dir, exporter_bin, mock_bin, chromium_bin, work):
-    deadline = e2e.Deadline(BUDGET_SECONDS)
-    failures = []
-
-    def mark(what):
-        print("[%5.1fs] %s" % (deadline.elapsed(), what), flush=True)
-
-    root, build_dir, exporter_bin, mock_bin, work = (os.path.abspath(p)
-                                                     for p in (root, build_dir, exporter_bin, mock_bin, work))
-    e2e.require_binary(exporter_bin, "dashscope_exporter")
-    e2e.require_binary(mock_bin, "dashscope_mock")
-    stack = e2e.MockAndExporter(exporter_bin, mock_bin, work, deadline)
+    run = e2e.Run(BUDGET_SECONDS, root, build_dir, exporter_bin, mock_bin, work)
+    deadline, failures, mark = run.deadline, run.failures, run.mark
+    root, build_dir, work = run.root, run.build_dir, run.work
+    stack = run.start_mock()
     stack.start_exporter()
     mark("mock and exporter up, first poll done (exporter at %s)" % stack.exporter)
 
