@@ -23,26 +23,15 @@ PUSHGATEWAY=${PUSHGATEWAY:-$(command -v prometheus-pushgateway || true)}
 for f in "$EXPORTER" "$MOCK"; do [ -x "$f" ] || { echo "hostile_bench.sh: $f missing" >&2; exit 1; }; done
 [ -n "$PUSHGATEWAY" ] || { echo "hostile_bench.sh: prometheus-pushgateway not found" >&2; exit 1; }
 
-say() { printf '[hostile_bench] %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/hostile_bench.XXXXXX")
-PIDS=()
 cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_started
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.05
-  done
-}
 
 # measure <port> <name>: holds SLOW slow connections, times SCRAPES scrapes.
 measure() {

@@ -54,7 +54,8 @@ for tool in wrk nginx curl python3; do
   command -v "$tool" >/dev/null || { echo "scrape_bench.sh: $tool not found (scripts/install-deps.sh test)" >&2; exit 1; }
 done
 
-say() { printf '[scrape_bench] %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 if [ "$build" -eq 1 ]; then
   say "building Release in $BUILD_DIR"
@@ -71,11 +72,8 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/scrape_bench.XXXXXX")
 # nginx started as root serves as nobody: the bodies must be world-readable.
 chmod 755 "$TMP"
-PIDS=()
 cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  stop_started
   if [ "${KEEP_TMP:-0}" = 1 ]; then say "kept $TMP"; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -88,19 +86,6 @@ stop() {
   wait "$pid" 2>/dev/null || true
   for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
   PIDS=("${keep[@]+"${keep[@]}"}")
-}
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# wait_for <seconds> <command...>: retries the command every 50ms.
-wait_for() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.05
-  done
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
