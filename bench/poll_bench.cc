@@ -10,7 +10,7 @@
 #include "app/account_poller.h"
 #include "app/status_history.h"
 #include "bench_data.h"
-#include "dashscope/page_parser.h"
+#include "dashscope/api_client.h"
 
 namespace dse::bench {
 namespace {
@@ -25,14 +25,7 @@ class InMemoryFetcher final : public dashscope::PageFetcher {
     const auto i = static_cast<size_t>(page_no - 1);
     // Past the last page the API answers with an empty list.
     static const std::string empty = R"({"output":{"page_no":0,"page_size":200,"total":0,"deployments":[]}})";
-    auto page = dashscope::ParseDeploymentPage(i < pages_.size() ? pages_[i] : empty);
-    if (!page.ok()) {
-      out.error_code = "invalid_response";
-      out.error_message = page.error();
-      return out;
-    }
-    out.ok = true;
-    out.page = std::move(page).value();
+    dashscope::ReadPageBody(i < pages_.size() ? pages_[i] : empty, out);
     return out;
   }
   void Cancel() override {}

@@ -393,14 +393,7 @@ class HttpPageFetcher final : public PageFetcher {
       return out;
     }
 
-    auto page = ParseDeploymentPage(body);
-    if (!page.ok()) {
-      out.error_code = "invalid_response";
-      out.error_message = page.error();
-      return out;
-    }
-    out.ok = true;
-    out.page = std::move(page).value();
+    ReadPageBody(body, out);
     return out;
   }
 
@@ -464,6 +457,17 @@ std::string ErrorCodeFor(int http_status, std::string_view body) {
 }
 
 bool IsRetryableStatus(int http_status) { return http_status == 429 || http_status >= 500; }
+
+void ReadPageBody(std::string_view body, RequestOutcome& out) {
+  auto page = ParseDeploymentPage(body);
+  if (!page.ok()) {
+    out.error_code = "invalid_response";
+    out.error_message = page.error();
+    return;
+  }
+  out.ok = true;
+  out.page = std::move(page).value();
+}
 
 std::optional<Duration> ParseRetryAfter(std::string_view value, std::chrono::system_clock::time_point now) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/duration.h"
 #include "config/config.h"
@@ -68,6 +69,11 @@ std::unique_ptr<PageFetcher> MakeHttpPageFetcher(const config::Account& account,
 std::string ErrorCodeFor(int http_status, std::string_view body);
 // 5xx and 429 are retried; other statuses are not.
 bool IsRetryableStatus(int http_status);
+// Reads a 2xx response's body into `out`: ok and the page, or
+// invalid_response with the parser's reason. The fields already set (the
+// status, the duration) stay. Exposed so that bench/poll_bench.cc reads its
+// in-memory pages exactly as the client reads the API's.
+void ReadPageBody(std::string_view body, RequestOutcome& out);
 // Retry-After as delta-seconds or an HTTP date, relative to `now`, capped at
 // kMaxRetryAfter.
 std::optional<Duration> ParseRetryAfter(std::string_view value, std::chrono::system_clock::time_point now);

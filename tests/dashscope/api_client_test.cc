@@ -34,6 +34,25 @@ TEST(IsRetryableStatus, ServerErrorsAndThrottlingOnly) {
   for (int s : {400, 401, 403, 404, 409}) EXPECT_FALSE(IsRetryableStatus(s)) << s;
 }
 
+TEST(ReadPageBody, PageOrInvalidResponseKeepingWhatWasSet) {
+  RequestOutcome good;
+  good.http_status = 200;
+  ReadPageBody(R"({"output":{"page_no":1,"page_size":200,"total":0,"deployments":[]}})", good);
+  EXPECT_TRUE(good.ok);
+  EXPECT_EQ(good.page.total, 0);
+  EXPECT_TRUE(good.error_code.empty());
+  EXPECT_EQ(good.http_status, 200);
+
+  RequestOutcome bad;
+  bad.http_status = 200;
+  ReadPageBody("<html>not the API</html>", bad);
+  EXPECT_FALSE(bad.ok);
+  EXPECT_EQ(bad.error_code, "invalid_response");
+  EXPECT_FALSE(bad.error_message.empty());
+  EXPECT_FALSE(bad.retryable);
+  EXPECT_EQ(bad.http_status, 200);
+}
+
 TEST(ParseRetryAfter, SecondsAndHttpDate) {
   const auto now = std::chrono::system_clock::from_time_t(784111777);  // Sun, 06 Nov 1994 08:49:37 GMT
   EXPECT_EQ(ParseRetryAfter("120", now), Duration(120000));
