@@ -7,12 +7,7 @@
 //
 // Latency bounds are the required cells ("every scrape < 1 s"); the
 // p50/p99 seen are printed for the record, not asserted.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -31,6 +26,7 @@
 #include <vector>
 
 #include "testing/harness.h"
+#include "testing/raw_connection.h"
 
 namespace dse::testing {
 namespace {
@@ -49,66 +45,6 @@ void RaiseOpenFileLimit() {
     setrlimit(RLIMIT_NOFILE, &files);
   }
 }
-
-// One raw TCP connection to 127.0.0.1:port. Blocking, with timeouts.
-class RawConnection {
- public:
-  explicit RawConnection(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ >= 0 && connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~RawConnection() {
-    if (fd_ >= 0) close(fd_);
-  }
-  RawConnection(const RawConnection&) = delete;
-  RawConnection& operator=(const RawConnection&) = delete;
-
-  bool ok() const { return fd_ >= 0; }
-  int fd() const { return fd_; }
-
-  // False once the peer has closed or reset the connection.
-  bool Send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads until the peer closes, `timeout` passes, or `enough(received)`.
-  // Sets closed() when the peer closed or reset the connection.
-  std::string Receive(milliseconds timeout, const std::function<bool(const std::string&)>& enough = nullptr) {
-    std::string out;
-    const auto deadline = steady_clock::now() + timeout;
-    char buf[16384];
-    for (;;) {
-      if (enough && enough(out)) return out;
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()).count();
-      if (left <= 0) return out;
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        closed_ = true;
-        return out;
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  bool closed() const { return closed_; }
-
- private:
-  int fd_ = -1;
-  bool closed_ = false;
-};
 
 // "HTTP/1.1 431 ..." -> 431; 0 when there is no status line yet.
 int StatusOf(const std::string& response) {

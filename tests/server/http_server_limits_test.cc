@@ -2,14 +2,9 @@
 // each limit is reached quickly: the connection cap, the head and idle
 // deadlines, and the bounded bcrypt pool. Each test checks the answer a
 // client sees and the close reason or rejection the server counts.
-#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <future>
 #include <string>
@@ -19,6 +14,7 @@
 #include "server_test_util.h"
 #include "testing/bcrypt.h"
 #include "testing/gzip.h"
+#include "testing/raw_connection.h"
 
 namespace dse::server {
 namespace {
@@ -26,48 +22,7 @@ namespace {
 using std::chrono::milliseconds;
 using testing::Bcrypt;
 using testing::FakeProvider;
-
-// A raw loopback connection: clients that do what httplib never would.
-class Raw {
- public:
-  explicit Raw(int port) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  }
-  ~Raw() { close(fd_); }
-  Raw(const Raw&) = delete;
-  Raw& operator=(const Raw&) = delete;
-
-  void Send(const std::string& s) {
-    ASSERT_EQ(send(fd_, s.data(), s.size(), MSG_NOSIGNAL), ssize_t(s.size()));
-  }
-  // What arrives until the server closes (or `timeout`); closed() tells which.
-  std::string ReadToClose(milliseconds timeout) {
-    std::string out;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    char buf[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) continue;
-      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        closed_ = true;
-        break;
-      }
-      out.append(buf, static_cast<size_t>(n));
-    }
-    return out;
-  }
-  bool closed() const { return closed_; }
-
- private:
-  int fd_ = -1;
-  bool closed_ = false;
-};
+using testing::RawConnection;
 
 uint64_t Closed(const HttpServer& s, const std::string& reason) {
   for (const auto& [name, n] : s.counters().Connections().closed) {
@@ -119,25 +74,26 @@ TEST_F(HttpServerLimitsTest, AtTheCapTheOldestIdleConnectionMakesRoom) {
   o.max_connections = 3;
   o.io_threads = 1;  // the cap picks among the idle connections of one I/O thread
   Start(o);
-  std::vector<std::unique_ptr<Raw>> idle;
+  std::vector<std::unique_ptr<RawConnection>> idle;
   for (uint64_t i = 1; i <= 3; ++i) {
-    idle.push_back(std::make_unique<Raw>(server_->port()));
+    idle.push_back(std::make_unique<RawConnection>(server_->port()));
+    ASSERT_TRUE(idle.back()->ok());
     ASSERT_TRUE(WaitFor([&] { return Open() == i; }));  // accepted in this order
   }
   // The one in the middle is busy sending a head: not idle.
-  idle[1]->Send("GET /healthz HTTP/1.1\r\nHo");
+  ASSERT_TRUE(idle[1]->Send("GET /healthz HTTP/1.1\r\nHo"));
 
   httplib::Client c("127.0.0.1", server_->port());
   auto res = c.Get("/healthz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
 
-  idle[0]->ReadToClose(milliseconds(10000));
+  idle[0]->Receive(milliseconds(10000));
   EXPECT_TRUE(idle[0]->closed()) << "the oldest idle connection is closed";
   EXPECT_TRUE(WaitFor([&] { return Closed(*server_, "cap") == 1; }));
   // The busy one was passed over and still gets its answer.
-  idle[1]->Send("st: x\r\nConnection: close\r\n\r\n");
-  EXPECT_THAT(idle[1]->ReadToClose(milliseconds(10000)), ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
+  ASSERT_TRUE(idle[1]->Send("st: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_THAT(idle[1]->Receive(milliseconds(10000)), ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
 }
 
 TEST_F(HttpServerLimitsTest, HeadDeadlineAndIdleTimeoutCloseAndAreCounted) {
@@ -146,15 +102,17 @@ TEST_F(HttpServerLimitsTest, HeadDeadlineAndIdleTimeoutCloseAndAreCounted) {
   o.idle_timeout = std::chrono::seconds(1);
   Start(o);
 
-  Raw slow(server_->port());
-  slow.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n");  // and never the blank line
-  EXPECT_EQ(slow.ReadToClose(milliseconds(20000)), "");
+  RawConnection slow(server_->port());
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE(slow.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n"));  // and never the blank line
+  EXPECT_EQ(slow.Receive(milliseconds(20000)), "");
   EXPECT_TRUE(slow.closed());
   EXPECT_TRUE(WaitFor([&] { return Closed(*server_, "head_timeout") == 1; }));
 
-  Raw kept(server_->port());
-  kept.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_THAT(kept.ReadToClose(milliseconds(20000)), ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
+  RawConnection kept(server_->port());
+  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE(kept.Send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_THAT(kept.Receive(milliseconds(20000)), ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
   EXPECT_TRUE(kept.closed()) << "an idle keep-alive connection is closed after idle_timeout";
   EXPECT_TRUE(WaitFor([&] { return Closed(*server_, "idle") == 1; }));
   EXPECT_EQ(Closed(*server_, "head_timeout"), 1u);
@@ -205,11 +163,15 @@ TEST_F(HttpServerLimitsTest, ConnectionCountsAddUp) {
     ASSERT_EQ(c.Post("/metrics", "x", "text/plain")->status, 405);  // and closed by the server
   }
   {
-    Raw bad(server_->port());
-    bad.Send("NOT HTTP\r\n\r\n");
-    EXPECT_THAT(bad.ReadToClose(milliseconds(10000)), ::testing::StartsWith("HTTP/1.1 400 Bad Request\r\n"));
+    RawConnection bad(server_->port());
+    ASSERT_TRUE(bad.ok());
+    ASSERT_TRUE(bad.Send("NOT HTTP\r\n\r\n"));
+    EXPECT_THAT(bad.Receive(milliseconds(10000)), ::testing::StartsWith("HTTP/1.1 400 Bad Request\r\n"));
   }
-  { Raw gone(server_->port()); }  // connects and leaves
+  {
+    RawConnection gone(server_->port());  // connects and leaves
+    EXPECT_TRUE(gone.ok());
+  }
   const auto total_closed = [&] {
     uint64_t total = 0;
     for (const auto& [reason, n] : server_->counters().Connections().closed) total += n;
