@@ -9,7 +9,6 @@
 #include <future>
 #include <string>
 
-#include "common/log.h"
 #include "server/http_server.h"
 #include "server_test_util.h"
 #include "testing/bcrypt.h"
@@ -21,7 +20,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using testing::Bcrypt;
-using testing::FakeProvider;
 using testing::RawConnection;
 
 uint64_t Closed(const HttpServer& s, const std::string& reason) {
@@ -48,25 +46,13 @@ bool WaitFor(const std::function<bool()>& cond, milliseconds timeout = milliseco
   return true;
 }
 
-class HttpServerLimitsTest : public ::testing::Test {
+class HttpServerLimitsTest : public testing::InProcessServerTest {
  protected:
-  void SetUp() override {
-    log::SetSink([](std::string_view) {});
-  }
-  void TearDown() override {
-    if (server_) server_->Stop();
-    log::SetSink(nullptr);
-  }
   void Start(ServerOptions o) {
-    o.listen_address = "127.0.0.1:0";
-    server_ = std::make_unique<HttpServer>(o, provider_);
-    const Status s = server_->Start();
+    const Status s = StartOnLoopback(std::move(o));
     ASSERT_TRUE(s.ok()) << s.error();
   }
   uint64_t Open() const { return server_->counters().Connections().open; }
-
-  FakeProvider provider_;
-  std::unique_ptr<HttpServer> server_;
 };
 
 TEST_F(HttpServerLimitsTest, AtTheCapTheOldestIdleConnectionMakesRoom) {

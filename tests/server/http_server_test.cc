@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
-#include "common/log.h"
 #include "server_test_util.h"
 #include "testing/bcrypt.h"
 #include "testing/gzip.h"
@@ -15,29 +14,18 @@ namespace {
 using testing::Bcrypt;
 using testing::CountOf;
 using ::testing::ElementsAre;
-using testing::FakeProvider;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::WaitForCount;
 
 constexpr char kExpositionType[] = "text/plain; version=0.0.4; charset=utf-8";
 
-class HttpServerTest : public ::testing::Test {
+class HttpServerTest : public testing::InProcessServerTest {
  protected:
-  void SetUp() override {
-    log::SetSink([](std::string_view) {});
-  }
-  void TearDown() override {
-    if (server_) server_->Stop();
-    log::SetSink(nullptr);
-  }
-
   void StartServer(std::optional<config::WebConfig> web = std::nullopt) {
     ServerOptions o;
-    o.listen_address = "127.0.0.1:0";
     o.web = std::move(web);
-    server_ = std::make_unique<HttpServer>(o, provider_);
-    const Status s = server_->Start();
+    const Status s = StartOnLoopback(o);
     ASSERT_TRUE(s.ok()) << s.error();
     ASSERT_GT(server_->port(), 0);
   }
@@ -47,9 +35,6 @@ class HttpServerTest : public ::testing::Test {
     c.set_decompress(false);  // see the bytes on the wire
     return c;
   }
-
-  FakeProvider provider_;
-  std::unique_ptr<HttpServer> server_;
 };
 
 TEST_F(HttpServerTest, MetricsPlainIsThePiecesByteForByte) {

@@ -8,7 +8,6 @@
 
 #include <thread>
 
-#include "common/log.h"
 #include "server/http_server.h"
 #include "server_test_util.h"
 #include "testing/bcrypt.h"
@@ -18,7 +17,6 @@ namespace dse::server {
 namespace {
 
 using testing::CertFiles;
-using testing::FakeProvider;
 using ::testing::HasSubstr;
 using testing::TempDir;
 
@@ -29,22 +27,16 @@ config::WebConfig TlsConfig(const CertFiles& cert, std::string min_version = "TL
   return web;
 }
 
-class HttpsServerTest : public ::testing::Test {
+class HttpsServerTest : public testing::InProcessServerTest {
  protected:
   void SetUp() override {
-    log::SetSink([](std::string_view) {});
+    InProcessServerTest::SetUp();
     cert_ = testing::MakeSelfSigned(dir_, "server", "localhost");
-  }
-  void TearDown() override {
-    if (server_) server_->Stop();
-    log::SetSink(nullptr);
   }
 
   Status StartServer(config::WebConfig web, ServerOptions o = {}) {
-    o.listen_address = "127.0.0.1:0";
     o.web = std::move(web);
-    server_ = std::make_unique<HttpServer>(o, provider_);
-    return server_->Start();
+    return StartOnLoopback(std::move(o));
   }
 
   // A client that trusts only `ca_file` and checks the host name.
@@ -58,8 +50,6 @@ class HttpsServerTest : public ::testing::Test {
 
   TempDir dir_;
   CertFiles cert_;
-  FakeProvider provider_;
-  std::unique_ptr<HttpServer> server_;
 };
 
 TEST_F(HttpsServerTest, ServesMetricsOverTls) {

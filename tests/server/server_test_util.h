@@ -1,6 +1,9 @@
-// Helpers for the in-process server tests: a fake provider and
-// certificates made at test time (tests/testing has the rest).
+// Helpers for the in-process server tests: a fake provider, the fixture that
+// starts a server on it, and certificates made at test time (tests/testing
+// has the rest).
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -9,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "server/http_server.h"
 #include "testing/temp_dir.h"
 
@@ -38,6 +42,29 @@ class FakeProvider : public server::MetricsProvider {
   std::vector<std::string> plain_pieces;  // guarded by mu
   std::vector<std::string> gzip_pieces;   // guarded by mu; one gzip member
   metrics::StatusView status;             // guarded by mu
+};
+
+// The fixture of the in-process server tests: the log is muted while a test
+// runs, and the server a test started is stopped before the provider it
+// serves from goes.
+class InProcessServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log::SetSink([](std::string_view) {});
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+    log::SetSink(nullptr);
+  }
+  // Starts a server with `o` on 127.0.0.1, on a port the kernel picks.
+  Status StartOnLoopback(server::ServerOptions o) {
+    o.listen_address = "127.0.0.1:0";
+    server_ = std::make_unique<server::HttpServer>(o, provider_);
+    return server_->Start();
+  }
+
+  FakeProvider provider_;
+  std::unique_ptr<server::HttpServer> server_;
 };
 
 struct CertFiles {
