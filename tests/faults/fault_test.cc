@@ -102,16 +102,6 @@ std::vector<std::string> Without(const std::vector<std::string>& lines, const st
   return out;
 }
 
-std::vector<std::string> LinesContaining(const std::string& text, const std::string& needle) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find(needle) != std::string::npos) out.push_back(line);
-  }
-  return out;
-}
-
 // The exporter's own series, for failure messages.
 std::string SelfMetrics(const std::string& exposition) {
   std::string out;

@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -33,15 +32,12 @@ size_t Count(const std::string& text, const std::string& needle) {
 
 // The header lines of a request head named `name` (case-insensitive).
 std::vector<std::string> HeaderLines(const std::string& head, const std::string& name) {
-  std::vector<std::string> out;
-  std::istringstream lines(head);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.size() > name.size() && line[name.size()] == ':' &&
-        strncasecmp(line.c_str(), name.c_str(), name.size()) == 0) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      out.push_back(line);
-    }
+  auto out = LinesWhere(head, [&](const std::string& line) {
+    return line.size() > name.size() && line[name.size()] == ':' &&
+           strncasecmp(line.c_str(), name.c_str(), name.size()) == 0;
+  });
+  for (auto& line : out) {
+    if (line.back() == '\r') line.pop_back();  // a match is never empty
   }
   return out;
 }

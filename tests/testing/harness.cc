@@ -563,14 +563,23 @@ std::optional<double> Sample(const std::string& exposition, const std::string& s
   return it->second;
 }
 
-std::vector<std::string> LinesStartingWith(const std::string& text, const std::string& prefix) {
+std::vector<std::string> LinesWhere(const std::string& text,
+                                    const std::function<bool(const std::string&)>& keep) {
   std::vector<std::string> out;
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line)) {
-    if (line.rfind(prefix, 0) == 0) out.push_back(line);
+    if (keep(line)) out.push_back(line);
   }
   return out;
+}
+
+std::vector<std::string> LinesStartingWith(const std::string& text, const std::string& prefix) {
+  return LinesWhere(text, [&](const std::string& line) { return line.rfind(prefix, 0) == 0; });
+}
+
+std::vector<std::string> LinesContaining(const std::string& text, const std::string& needle) {
+  return LinesWhere(text, [&](const std::string& line) { return line.find(needle) != std::string::npos; });
 }
 
 int UnusedLoopbackPort() {

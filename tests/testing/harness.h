@@ -216,8 +216,13 @@ bool HasMetricLine(const std::string& exposition, const std::string& line);
 std::map<std::string, double> ParseSamples(const std::string& exposition);
 std::optional<double> Sample(const std::string& exposition, const std::string& series);
 
+// The lines of `text` (without their '\n') for which `keep` is true, in order.
+std::vector<std::string> LinesWhere(const std::string& text,
+                                    const std::function<bool(const std::string&)>& keep);
 // The lines of `text` that start with `prefix`, in order.
 std::vector<std::string> LinesStartingWith(const std::string& text, const std::string& prefix);
+// The lines of `text` that contain `needle`, in order.
+std::vector<std::string> LinesContaining(const std::string& text, const std::string& needle);
 
 // A loopback port nothing listens on (bound, read and closed again), for
 // "the API is down" cases.
