@@ -96,13 +96,35 @@ std::string Account(const std::string& name, const std::string& base_url, const 
          "\n    api_key_env: " + std::string(kMockApiKeyEnv) + "\n" + extra;
 }
 
+// A configuration with the timings above and one account, "mock", on `mock`.
+std::string OneMockAccount(const Mock& mock, const std::string& extra = "") {
+  return Timings() + "accounts:\n" + Account("mock", mock.base_url(), extra);
+}
+
+// The account lines that make it trust TestPki's CA.
+std::string TrustTestCa(const TestPki& pki) {
+  return "    tls_config:\n      ca_file: " + pki.ca_cert + "\n";
+}
+
 class ApiTransportTest : public ::testing::Test {
  protected:
+  // The mock (with `mock_args`) and a CONNECT proxy, for the proxy tests;
+  // call it in ASSERT_NO_FATAL_FAILURE.
+  void StartMockAndProxy(std::vector<std::string> mock_args = {}) {
+    mock_ = Mock::Start(std::move(mock_args));
+    ASSERT_NE(mock_, nullptr);
+    proxy_ = ConnectProxy::Start();
+    ASSERT_NE(proxy_, nullptr);
+  }
+
   // Neither key nor the proxy password ever reaches the exporter's output.
   void ExpectNoSecretsIn(Exporter& exporter, const std::vector<std::string>& secrets) {
     const std::string out = exporter.process().Stdout() + exporter.process().Stderr() + exporter.Metrics();
     for (const auto& s : secrets) EXPECT_EQ(out.find(s), std::string::npos) << "leaked: " << s;
   }
+
+  std::unique_ptr<Mock> mock_;
+  std::unique_ptr<ConnectProxy> proxy_;
 };
 
 // --- proxies -------------------------------------------------------------------
@@ -111,24 +133,19 @@ class ApiTransportTest : public ::testing::Test {
 // Authorization; the key only travels inside the tunnel, encrypted.
 TEST_F(ApiTransportTest, ProxyUrlConnectCarriesProxyCredentialsAndNoKey) {
   TestPki pki = TestPki::Make();
-  auto mock = Mock::Start(TlsMockArgs(pki));
-  ASSERT_NE(mock, nullptr);
-  auto proxy = ConnectProxy::Start();
-  ASSERT_NE(proxy, nullptr);
+  ASSERT_NO_FATAL_FAILURE(StartMockAndProxy(TlsMockArgs(pki)));
   const std::string password = "pr0xy-P@SS";
-  const std::string yaml =
-      Timings() + "accounts:\n" +
-      Account("mock", mock->base_url(),
-              "    proxy_url: http://scraper:pr0xy-P%40SS@127.0.0.1:" + std::to_string(proxy->port()) +
-                  "\n    tls_config:\n      ca_file: " + pki.ca_cert + "\n");
-  auto exporter = Exporter::Start(yaml, {}, NoProxyEnv(*mock));
+  const std::string yaml = OneMockAccount(
+      *mock_, "    proxy_url: http://scraper:pr0xy-P%40SS@127.0.0.1:" + std::to_string(proxy_->port()) +
+                  "\n" + TrustTestCa(pki));
+  auto exporter = Exporter::Start(yaml, {}, NoProxyEnv(*mock_));
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(Mine("dashscope_up") + " 1", std::chrono::seconds(15)))
       << exporter->process().Stderr();
 
-  const auto heads = proxy->Heads();
+  const auto heads = proxy_->Heads();
   ASSERT_FALSE(heads.empty());
-  const std::string target = "CONNECT 127.0.0.1:" + std::to_string(mock->port()) + " HTTP/1.1\r\n";
+  const std::string target = "CONNECT 127.0.0.1:" + std::to_string(mock_->port()) + " HTTP/1.1\r\n";
   for (const auto& head : heads) {
     EXPECT_EQ(head.rfind(target, 0), 0u) << head;
     EXPECT_TRUE(HeaderLines(head, "Authorization").empty()) << head;
@@ -136,82 +153,70 @@ TEST_F(ApiTransportTest, ProxyUrlConnectCarriesProxyCredentialsAndNoKey) {
     EXPECT_EQ(HeaderLines(head, "Proxy-Authorization"),
               std::vector<std::string>{"Proxy-Authorization: Basic c2NyYXBlcjpwcjB4eS1QQFNT"})
         << head;
-    EXPECT_EQ(head.find(mock->api_key()), std::string::npos) << head;
+    EXPECT_EQ(head.find(mock_->api_key()), std::string::npos) << head;
   }
   // The proxy's credentials stop at the proxy: the API never gets them.
-  const std::string state = mock->Admin("GET", "/mock/state").body;
+  const std::string state = mock_->Admin("GET", "/mock/state").body;
   EXPECT_TRUE(state.find("\"last_proxy_authorization\":null") != std::string::npos ||
               state.find("\"last_proxy_authorization\":\"\"") != std::string::npos)
       << state;
   EXPECT_EQ(state.find("c2NyYXBlcjpwcjB4eS1QQFNT"), std::string::npos) << state;
-  ExpectNoSecretsIn(*exporter, {mock->api_key(), password, "pr0xy-P%40SS"});
+  ExpectNoSecretsIn(*exporter, {mock_->api_key(), password, "pr0xy-P%40SS"});
 }
 
 // HTTPS_PROXY from the environment, no credentials: a bare CONNECT.
 TEST_F(ApiTransportTest, HttpsProxyFromEnvironmentCarriesNoAuthorization) {
   TestPki pki = TestPki::Make();
-  auto mock = Mock::Start(TlsMockArgs(pki));
-  ASSERT_NE(mock, nullptr);
-  auto proxy = ConnectProxy::Start();
-  ASSERT_NE(proxy, nullptr);
-  auto env = NoProxyEnv(*mock);
-  env["HTTPS_PROXY"] = proxy->url();
-  const std::string yaml =
-      Timings() + "accounts:\n" +
-      Account("mock", mock->base_url(), "    tls_config:\n      ca_file: " + pki.ca_cert + "\n");
-  auto exporter = Exporter::Start(yaml, {}, env);
+  ASSERT_NO_FATAL_FAILURE(StartMockAndProxy(TlsMockArgs(pki)));
+  auto env = NoProxyEnv(*mock_);
+  env["HTTPS_PROXY"] = proxy_->url();
+  auto exporter = Exporter::Start(OneMockAccount(*mock_, TrustTestCa(pki)), {}, env);
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(Mine("dashscope_up") + " 1", std::chrono::seconds(15)))
       << exporter->process().Stderr();
-  const auto heads = proxy->Heads();
+  const auto heads = proxy_->Heads();
   ASSERT_FALSE(heads.empty());
   for (const auto& head : heads) {
-    EXPECT_EQ(head.rfind("CONNECT 127.0.0.1:" + std::to_string(mock->port()) + " HTTP/1.1\r\n", 0), 0u)
+    EXPECT_EQ(head.rfind("CONNECT 127.0.0.1:" + std::to_string(mock_->port()) + " HTTP/1.1\r\n", 0), 0u)
         << head;
     EXPECT_TRUE(HeaderLines(head, "Authorization").empty()) << head;
     EXPECT_TRUE(HeaderLines(head, "Proxy-Authorization").empty()) << head;
   }
-  ExpectNoSecretsIn(*exporter, {mock->api_key()});
+  ExpectNoSecretsIn(*exporter, {mock_->api_key()});
 }
 
 // An http:// base_url through HTTP_PROXY would show the whole request, key
 // included, to the proxy: the exporter sends nothing and says why.
 TEST_F(ApiTransportTest, HttpBaseUrlIsNeverSentThroughAProxy) {
-  auto mock = Mock::Start();
-  ASSERT_NE(mock, nullptr);
-  auto proxy = ConnectProxy::Start();
-  ASSERT_NE(proxy, nullptr);
-  auto env = NoProxyEnv(*mock);
-  env["HTTP_PROXY"] = proxy->url();
-  auto exporter = Exporter::Start(Timings() + "accounts:\n" + Account("mock", mock->base_url()), {}, env);
+  ASSERT_NO_FATAL_FAILURE(StartMockAndProxy());
+  auto env = NoProxyEnv(*mock_);
+  env["HTTP_PROXY"] = proxy_->url();
+  auto exporter = Exporter::Start(OneMockAccount(*mock_), {}, env);
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric("dashscope_api_errors_total{account=\"mock\",code=\"connection\"} 2",
                                       std::chrono::seconds(15)));
   EXPECT_TRUE(HasMetricLine(exporter->Metrics(), Mine("dashscope_up") + " 0"));
-  EXPECT_EQ(proxy->connections(), 0);
-  EXPECT_NE(mock->Admin("GET", "/mock/state").body.find("\"list_requests\":0"), std::string::npos);
+  EXPECT_EQ(proxy_->connections(), 0);
+  EXPECT_NE(mock_->Admin("GET", "/mock/state").body.find("\"list_requests\":0"), std::string::npos);
   const std::string err = exporter->process().Stderr();
   EXPECT_NE(
       err.find("not sent: base_url is http:// and HTTP_PROXY applies to it; the proxy would see the API "
                "key. Use an https:// base_url, or list the host in NO_PROXY"),
       std::string::npos)
       << err;
-  ExpectNoSecretsIn(*exporter, {mock->api_key()});
+  ExpectNoSecretsIn(*exporter, {mock_->api_key()});
 }
 
 // NO_PROXY names the host: direct, and the proxy sees nothing.
 TEST_F(ApiTransportTest, NoProxyBypassesTheProxy) {
-  auto mock = Mock::Start();
-  ASSERT_NE(mock, nullptr);
-  auto proxy = ConnectProxy::Start();
-  ASSERT_NE(proxy, nullptr);
-  auto env = NoProxyEnv(*mock);
-  env["HTTP_PROXY"] = proxy->url();
+  ASSERT_NO_FATAL_FAILURE(StartMockAndProxy());
+  auto env = NoProxyEnv(*mock_);
+  env["HTTP_PROXY"] = proxy_->url();
   env["NO_PROXY"] = "localhost,127.0.0.1";
-  auto exporter = Exporter::Start(Timings() + "accounts:\n" + Account("mock", mock->base_url()), {}, env);
+  auto exporter = Exporter::Start(OneMockAccount(*mock_), {}, env);
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(Mine("dashscope_up") + " 1", std::chrono::seconds(15)));
-  EXPECT_EQ(proxy->connections(), 0);
+  EXPECT_EQ(proxy_->connections(), 0);
 }
 
 // An unparsable proxy setting is named by its variable, never quoted.
@@ -221,10 +226,7 @@ TEST_F(ApiTransportTest, UnparsableProxyIsNotLoggedVerbatim) {
   ASSERT_NE(mock, nullptr);
   auto env = NoProxyEnv(*mock);
   env["HTTPS_PROXY"] = "socks5://user:HUNTER2-secret@proxy:1080";
-  const std::string yaml =
-      Timings() + "accounts:\n" +
-      Account("mock", mock->base_url(), "    tls_config:\n      ca_file: " + pki.ca_cert + "\n");
-  auto exporter = Exporter::Start(yaml, {}, env);
+  auto exporter = Exporter::Start(OneMockAccount(*mock, TrustTestCa(pki)), {}, env);
   ASSERT_NE(exporter, nullptr);
   ASSERT_TRUE(exporter->WaitForMetric(Mine("dashscope_up") + " 1", std::chrono::seconds(15)));
   const std::string err = exporter->process().Stderr();
