@@ -32,12 +32,16 @@ std::shared_ptr<AccountSnapshot> Snapshot(std::string account, std::vector<dashs
   return s;
 }
 
+// The accounts a store is told of, by name: it keeps data only of those.
+std::vector<AccountView> Accounts(const std::vector<std::string>& names) {
+  std::vector<AccountView> out(names.size());
+  for (size_t i = 0; i < names.size(); ++i) out[i].name = names[i];
+  return out;
+}
+
 TEST(ExpositionStore, GroupsEachFamilyAcrossAccounts) {
   ExpositionStore store;
-  AccountView a, b;
-  a.name = "a";
-  b.name = "b";
-  store.SetAccounts({a, b});
+  store.SetAccounts(Accounts({"a", "b"}));
   store.Publish(Snapshot("a", {Dep("m1", "RUNNING", 1)}));
   store.Publish(Snapshot("b", {Dep("m2", "FAILED", 2)}));
   const std::string text = Join(AssembleScrapeBody(store.Current(), "", false));
@@ -57,9 +61,7 @@ TEST(ExpositionStore, GroupsEachFamilyAcrossAccounts) {
 
 TEST(ExpositionStore, PublishReplacesWholeAccountAndVanishedDeploymentsGo) {
   ExpositionStore store;
-  AccountView a;
-  a.name = "a";
-  store.SetAccounts({a});
+  store.SetAccounts(Accounts({"a"}));
   store.Publish(Snapshot("a", {Dep("m1", "RUNNING", 1), Dep("m2", "RUNNING", 1)}));
   auto before = store.Current();
   store.Publish(Snapshot("a", {Dep("m2", "RUNNING", 3)}));
@@ -73,10 +75,7 @@ TEST(ExpositionStore, PublishReplacesWholeAccountAndVanishedDeploymentsGo) {
 
 TEST(AssembleScrapeBody, GzipIsOneValidMemberEqualToPlain) {
   ExpositionStore store;
-  AccountView a, b;
-  a.name = "a";
-  b.name = "b";
-  store.SetAccounts({a, b});
+  store.SetAccounts(Accounts({"a", "b"}));
   std::vector<dashscope::Deployment> many;
   for (int i = 0; i < 500; ++i)
     many.push_back(Dep("m" + std::to_string(i), i % 3 ? "RUNNING" : "PENDING", i));
@@ -100,13 +99,10 @@ TEST(AssembleScrapeBody, EmptyExpositionStillValidGzip) {
 
 TEST(ExpositionStore, ReloadKeepsDataOfRemainingAccountsOnly) {
   ExpositionStore store;
-  AccountView a, b;
-  a.name = "a";
-  b.name = "b";
-  store.SetAccounts({a, b});
+  store.SetAccounts(Accounts({"a", "b"}));
   store.Publish(Snapshot("a", {Dep("m1", "RUNNING", 1)}));
   store.Publish(Snapshot("b", {Dep("m2", "RUNNING", 1)}));
-  store.SetAccounts({b});
+  store.SetAccounts(Accounts({"b"}));
   const std::string text = Join(AssembleScrapeBody(store.Current(), "", false));
   EXPECT_EQ(text.find("account=\"a\""), std::string::npos);
   EXPECT_NE(text.find("account=\"b\""), std::string::npos);
