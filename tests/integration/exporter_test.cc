@@ -182,6 +182,17 @@ std::pair<int, std::string> Promtool(const std::string& exposition) {
   return {code.value_or(-1), output};
 }
 
+// True once the mock holds one delayed list request (waiting up to 5 s), so
+// that what a test checks next happens while the exporter waits on it, not at
+// a guessed time.
+bool MockHoldsADelayedRequest(Mock& mock) {
+  return WaitUntil(
+      [&] {
+        return mock.Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") != std::string::npos;
+      },
+      5000ms);
+}
+
 // ---------------------------------------------------------------------------
 // A large fleet: every deployment exactly once, with the mock's values.
 
@@ -640,11 +651,7 @@ TEST(ExporterTest, ReadyOnlyAfterTheFirstSuccessfulPoll) {
   ASSERT_EQ(mock->Admin("POST", "/mock/faults?kind=delay&ms=3000&times=1").status, 200);
   auto exporter = Exporter::Start(MockConfig(*mock, "poll_interval: 10s\nrequest_timeout: 5s\n"));
   ASSERT_NE(exporter, nullptr);
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return mock->Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") != std::string::npos;
-      },
-      5000ms));
+  ASSERT_TRUE(MockHoldsADelayedRequest(*mock));
   EXPECT_EQ(exporter->Get("/readyz").status, 503);
   EXPECT_EQ(exporter->Get("/healthz").status, 200);
   const auto started = Clock::now();
@@ -1001,11 +1008,7 @@ TEST(ExporterSignalTest, SigtermExitsZeroWhileARequestHangs) {
   auto exporter = Exporter::Start(MockConfig(*mock, "poll_interval: 60s\nrequest_timeout: 20s\n"));
   ASSERT_NE(exporter, nullptr);
   // Wait until the exporter's request is held by the mock.
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        return mock->Admin("GET", "/mock/state").body.find("\"delays_in_flight\":1") != std::string::npos;
-      },
-      5000ms));
+  ASSERT_TRUE(MockHoldsADelayedRequest(*mock));
   const auto sent = Clock::now();
   ASSERT_TRUE(exporter->process().Signal(SIGTERM));
   std::optional<int> code = exporter->process().WaitExit(5000ms);
