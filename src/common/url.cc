@@ -3,30 +3,11 @@
 #include <charconv>
 
 namespace dse {
+namespace {
 
-Result<HttpUrl> ParseHttpUrl(std::string_view url) {
-  HttpUrl out;
-  size_t scheme_end = 0;
-  if (url.starts_with("https://")) {
-    out.scheme = "https";
-    scheme_end = 8;
-  } else if (url.starts_with("http://")) {
-    out.scheme = "http";
-    scheme_end = 7;
-  } else {
-    return Error{"must start with http:// or https://"};
-  }
-  for (char c : url) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return Error{"must not contain spaces or control characters"};
-  }
-  if (url.find_first_of("?#") != std::string_view::npos) {
-    return Error{"must not have a query (?) or fragment (#)"};
-  }
-  const std::string_view rest = url.substr(scheme_end);
-  const size_t slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  if (slash != std::string_view::npos) out.path = std::string(rest.substr(slash));
+// Takes [userinfo@]host[:port] apart into `out`; `out.port` stays as given
+// when no port is written. The caller has checked the characters.
+Status ParseAuthority(std::string_view authority, HttpUrl& out) {
   // The last '@' ends the userinfo: a password may contain '@' only
   // percent-encoded, but browsers and curl split at the last one too.
   if (const size_t at = authority.rfind('@'); at != std::string_view::npos) {
@@ -55,7 +36,6 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
   }
   if (host.empty()) return Error{"has no host"};
   out.host = std::string(host);
-  out.port = out.scheme == "https" ? 443 : 80;
   if (has_port) {
     int n = 0;
     const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), n);
@@ -64,6 +44,61 @@ Result<HttpUrl> ParseHttpUrl(std::string_view url) {
     }
     out.port = n;
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<HttpUrl> ParseHttpUrl(std::string_view url) {
+  HttpUrl out;
+  size_t scheme_end = 0;
+  if (url.starts_with("https://")) {
+    out.scheme = "https";
+    out.port = 443;
+    scheme_end = 8;
+  } else if (url.starts_with("http://")) {
+    out.scheme = "http";
+    out.port = 80;
+    scheme_end = 7;
+  } else {
+    return Error{"must start with http:// or https://"};
+  }
+  for (char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return Error{"must not contain spaces or control characters"};
+  }
+  if (url.find_first_of("?#") != std::string_view::npos) {
+    return Error{"must not have a query (?) or fragment (#)"};
+  }
+  const std::string_view rest = url.substr(scheme_end);
+  const size_t slash = rest.find('/');
+  if (slash != std::string_view::npos) out.path = std::string(rest.substr(slash));
+  if (Status s = ParseAuthority(rest.substr(0, slash), out); !s.ok()) return Error{s.error()};
+  return out;
+}
+
+Result<HttpUrl> ParseProxyUrl(std::string_view url, ProxyUrlBytes bytes) {
+  constexpr std::string_view kScheme = "http://";
+  if (!url.starts_with(kScheme)) {
+    return Error{
+        "must start with http:// (an HTTP proxy; the API traffic is tunnelled through it with CONNECT)"};
+  }
+  for (char c : url) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || (u > 0x7f && bytes == ProxyUrlBytes::kAsciiOnly)) {
+      return Error{"must not contain spaces, control or non-ASCII characters"};
+    }
+  }
+  const std::string_view rest = url.substr(kScheme.size());
+  const size_t end = rest.find_first_of("/?#");
+  if (end != std::string_view::npos && rest.substr(end) != "/") {
+    return Error{"must not have a path, query or fragment"};
+  }
+  HttpUrl out;
+  out.scheme = "http";
+  out.port = 80;
+  if (end != std::string_view::npos) out.path = "/";
+  if (Status s = ParseAuthority(rest.substr(0, end), out); !s.ok()) return Error{s.error()};
   return out;
 }
 

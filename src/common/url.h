@@ -24,4 +24,18 @@ struct HttpUrl {
 // echoes the URL, which may hold a key or a password.
 Result<HttpUrl> ParseHttpUrl(std::string_view url);
 
+// Which bytes above 0x7f a proxy URL may hold. The config refuses them; the
+// API client has always taken them in HTTPS_PROXY and HTTP_PROXY (a raw
+// UTF-8 password, say), and still does.
+enum class ProxyUrlBytes { kAsciiOnly, kAllowNonAscii };
+
+// Parses a proxy URL: http://[userinfo@]host[:port] with no path but "/",
+// for proxy_url and the proxy environment variables alike. http:// only:
+// httplib speaks to HTTP proxies only, and tunnels the API traffic through
+// them with CONNECT. The result's scheme is "http" and its path "" or "/";
+// what the user info must look like is left to the caller. Errors are worded
+// for the config, which shows them, and never echo the URL: it may hold the
+// proxy's password.
+Result<HttpUrl> ParseProxyUrl(std::string_view url, ProxyUrlBytes bytes);
+
 }  // namespace dse

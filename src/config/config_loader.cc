@@ -69,20 +69,11 @@ std::optional<std::string> CheckBaseUrl(std::string_view url) {
 }
 
 // nullopt when `url` is a usable proxy URL; else what is wrong. The URL is
-// never echoed: it may hold the proxy's password.
+// never echoed: it may hold the proxy's password. Stricter than the client
+// reads HTTPS_PROXY: printable ASCII only, and user info, if any, must name
+// both a user and a password.
 std::optional<std::string> CheckProxyUrl(std::string_view url) {
-  if (!url.starts_with("http://")) {
-    return "must start with http:// (an HTTP proxy; the API traffic is tunnelled through it with CONNECT)";
-  }
-  for (char c : url) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7f) return "must not contain spaces, control or non-ASCII characters";
-  }
-  const std::string_view rest = url.substr(7);
-  const size_t end = rest.find_first_of("/?#");
-  if (end != std::string_view::npos && rest.substr(end) != "/")
-    return "must not have a path, query or fragment";
-  Result<HttpUrl> parsed = ParseHttpUrl(url);
+  Result<HttpUrl> parsed = ParseProxyUrl(url, ProxyUrlBytes::kAsciiOnly);
   if (!parsed.ok()) return parsed.error();
   if (parsed->has_userinfo) {
     const size_t colon = parsed->userinfo.find(':');

@@ -520,9 +520,11 @@ std::optional<std::string> PercentDecode(std::string_view s) {
 std::optional<ProxyUrl> ParseProxyUrl(std::string_view url) {
   std::string text(url);
   if (text.find("://") == std::string::npos) text = "http://" + text;
-  if (!text.starts_with("http://")) return std::nullopt;  // httplib speaks to HTTP proxies only
-  Result<HttpUrl> parsed = ParseHttpUrl(text);
-  if (!parsed.ok() || (!parsed->path.empty() && parsed->path != "/")) return std::nullopt;
+  // Looser than the config's check of proxy_url, as the environment values
+  // have always been read: bytes above 0x7f pass, and user info need not be
+  // user:password (no ':' means an empty password).
+  Result<HttpUrl> parsed = dse::ParseProxyUrl(text, ProxyUrlBytes::kAllowNonAscii);
+  if (!parsed.ok()) return std::nullopt;
   ProxyUrl out;
   out.host = std::move(parsed->host);
   out.port = parsed->port;
