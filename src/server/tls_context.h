@@ -1,7 +1,7 @@
 // TLS for the HTTP server. Every new connection takes its certificate, key,
 // minimum version and client-CA settings from the material current at its
-// ClientHello, so Reload() can swap them without touching the SSL_CTX that
-// httplib shares between its worker threads.
+// ClientHello, so Reload() can swap them without touching the SSL_CTX (of
+// ServerCore's asio::ssl::context) that every worker's connections share.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -47,8 +47,9 @@ class TlsContext {
  public:
   explicit TlsContext(std::shared_ptr<const TlsMaterial> material);
 
-  // For httplib::SSLServer's setup callback: settings shared by every
-  // connection, plus the ClientHello hook that applies the current material.
+  // Sets up ServerCore's SSL_CTX once, before it serves: settings shared by
+  // every connection, plus the ClientHello hook that applies the current
+  // material. The hook points to this object, which must outlive the SSL_CTX.
   bool Configure(SSL_CTX& ctx);
   // New connections use `material` from now on; open ones keep theirs.
   void Replace(std::shared_ptr<const TlsMaterial> material);
