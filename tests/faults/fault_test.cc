@@ -188,7 +188,16 @@ double UnixNow() { return std::chrono::duration<double>(system_clock::now().time
 
 class FaultTest : public ::testing::Test {
  protected:
-  void TearDown() override { CheckKeyNeverShown(); }
+  void TearDown() override {
+    CheckKeyNeverShown();
+    // A rare failure on a loaded machine is only worth something with the
+    // exporter's own account of what it did.
+    if (HasFailure() && exporter_) {
+      std::printf("[ stderr   ] of the exporter:\n%s\n", exporter_->process().Stderr().c_str());
+      if (mock_)
+        std::printf("[ mock     ] /mock/state: %s\n", mock_->Admin("GET", "/mock/state").body.c_str());
+    }
+  }
 
   // Starts a mock (default fleet of 12 unless `mock_args` says otherwise)
   // and an exporter polling it, then waits for the first good poll.
