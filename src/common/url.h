@@ -3,6 +3,7 @@
 // that what --check-config accepts is what the client then connects to.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,5 +38,9 @@ enum class ProxyUrlBytes { kAsciiOnly, kAllowNonAscii };
 // for the config, which shows them, and never echo the URL: it may hold the
 // proxy's password.
 Result<HttpUrl> ParseProxyUrl(std::string_view url, ProxyUrlBytes bytes);
+
+// Decodes %XX escapes (user info, say); nullopt when a '%' is not followed
+// by two hex digits.
+std::optional<std::string> PercentDecode(std::string_view s);
 
 }  // namespace dse

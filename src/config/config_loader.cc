@@ -80,6 +80,8 @@ std::optional<std::string> CheckProxyUrl(std::string_view url) {
     if (colon == 0 || colon == std::string::npos || colon + 1 == parsed->userinfo.size()) {
       return "user info must be user:password";
     }
+    // The client could not decode it and would connect without the proxy.
+    if (!PercentDecode(parsed->userinfo)) return "user info has a '%' not followed by two hex digits";
   }
   return std::nullopt;
 }

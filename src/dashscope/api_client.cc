@@ -489,34 +489,6 @@ std::optional<Duration> ParseRetryAfter(std::string_view value, std::chrono::sys
   return std::min(std::chrono::duration_cast<Duration>(when - now), kMaxRetryAfter);
 }
 
-namespace {
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    const int hi = HexDigit(s[i + 1]);
-    const int lo = HexDigit(s[i + 2]);
-    if (hi < 0 || lo < 0) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
-
-}  // namespace
-
 std::optional<ProxyUrl> ParseProxyUrl(std::string_view url) {
   std::string text(url);
   if (text.find("://") == std::string::npos) text = "http://" + text;

@@ -116,5 +116,14 @@ TEST(ParseProxyUrl, ErrorsSayWhatIsWrongWithoutTheUrl) {
   }
 }
 
+TEST(PercentDecode, EscapesOrNothing) {
+  EXPECT_EQ(PercentDecode("p%40ss%3Aw%2fd"), "p@ss:w/d");
+  EXPECT_EQ(PercentDecode("plain"), "plain");
+  EXPECT_EQ(PercentDecode(""), "");
+  EXPECT_EQ(PercentDecode("%zz"), std::nullopt);
+  EXPECT_EQ(PercentDecode("ab%4"), std::nullopt);
+  EXPECT_EQ(PercentDecode("ab%"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace dse

@@ -762,6 +762,8 @@ TEST(ConfigLoaderTransportTest, ProxyUrlErrorsNeverEchoTheUrl) {
             "tunnelled through it with CONNECT)");
   EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: http://usersecretpw@proxy:3128\n"),
             "cfg.yml:3:16: accounts[0].proxy_url: user info must be user:password");
+  EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: http://u:p%zz@proxy:3128\n"),
+            "cfg.yml:3:16: accounts[0].proxy_url: user info has a '%' not followed by two hex digits");
   EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: http://u:secretpw@proxy:99999\n"),
             "cfg.yml:3:16: accounts[0].proxy_url: has an invalid port (want 1 to 65535)");
   EXPECT_EQ(ErrorOf("accounts:\n  - name: a\n    proxy_url: http://u:secretpw@proxy:3128/path\n"),
