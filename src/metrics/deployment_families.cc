@@ -180,15 +180,18 @@ DeploymentFamilyText RenderDeploymentFamilies(std::string_view account,
                                               std::span<const StatusSince> status_since) {
   const bool with_history = status_since.size() == deployments.size();
   DeploymentFamilyText text(kFamilies.size());
+  // The families this render writes, each with its text.
+  std::vector<std::pair<const DeploymentFamily*, std::string*>> writing;
   for (size_t f = 0; f < kFamilies.size(); ++f) {
-    const DeploymentFamily& family = kFamilies[f];
-    if (family.needs_history && !with_history) continue;
-    std::string& out = text[f];
-    out.reserve(deployments.size() * family.bytes_per_deployment);
-    for (size_t i = 0; i < deployments.size(); ++i) {
-      const DeploymentRow row{account, deployments[i], with_history ? &status_since[i] : nullptr};
-      family.append(out, family.name, row);
-    }
+    if (kFamilies[f].needs_history && !with_history) continue;
+    text[f].reserve(deployments.size() * kFamilies[f].bytes_per_deployment);
+    writing.emplace_back(&kFamilies[f], &text[f]);
+  }
+  // Deployment by deployment, so that each is read from memory once for all
+  // its families rather than once per family.
+  for (size_t i = 0; i < deployments.size(); ++i) {
+    const DeploymentRow row{account, deployments[i], with_history ? &status_since[i] : nullptr};
+    for (const auto& [family, out] : writing) family->append(*out, family->name, row);
   }
   return text;
 }
