@@ -64,12 +64,11 @@ void AppendInfoLabel(std::string& out, std::string_view label, const std::option
 }
 
 void AppendStatus(std::string& out, std::string_view name, const DeploymentRow& row) {
-  const std::string_view current = NormalizedStatus(row.deployment);
   for (std::string_view s : kKnownStatuses) {
     AppendSeriesStart(out, name, row);
     out += ",status=\"";
     out += s;
-    out += s == current ? "\"} 1\n" : "\"} 0\n";
+    out += s == row.status ? "\"} 1\n" : "\"} 0\n";
   }
 }
 
@@ -89,14 +88,14 @@ void AppendInfo(std::string& out, std::string_view name, const DeploymentRow& ro
 
 void AppendUnexpectedStatus(std::string& out, std::string_view name, const DeploymentRow& row) {
   const Deployment& d = row.deployment;
-  if (d.status && NormalizedStatus(d) == "UNKNOWN" && *d.status != "UNKNOWN") {
+  if (d.status && row.status == "UNKNOWN" && *d.status != "UNKNOWN") {
     AppendInfoSample(out, name, row, "raw_status", *d.status, kMaxRawStatusBytes);
   }
 }
 
 void AppendFailure(std::string& out, std::string_view name, const DeploymentRow& row) {
   const Deployment& d = row.deployment;
-  if (NormalizedStatus(d) == "FAILED" && d.fail_reason && !d.fail_reason->empty()) {
+  if (row.status == "FAILED" && d.fail_reason && !d.fail_reason->empty()) {
     AppendInfoSample(out, name, row, "reason", *d.fail_reason, kMaxFailReasonBytes);
   }
 }
@@ -190,7 +189,8 @@ DeploymentFamilyText RenderDeploymentFamilies(std::string_view account,
   // Deployment by deployment, so that each is read from memory once for all
   // its families rather than once per family.
   for (size_t i = 0; i < deployments.size(); ++i) {
-    const DeploymentRow row{account, deployments[i], with_history ? &status_since[i] : nullptr};
+    const DeploymentRow row{account, deployments[i], NormalizedStatus(deployments[i]),
+                            with_history ? &status_since[i] : nullptr};
     for (const auto& [family, out] : writing) family->append(*out, family->name, row);
   }
   return text;

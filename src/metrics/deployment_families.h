@@ -37,6 +37,7 @@ struct StatusSince {
 struct DeploymentRow {
   std::string_view account;
   const dashscope::Deployment& deployment;
+  std::string_view status;   // NormalizedStatus(deployment), found once for all families
   const StatusSince* since;  // null when no status history is kept
 };
 
