@@ -100,65 +100,73 @@ void AppendFailure(std::string& out, std::string_view name, const DeploymentRow&
   }
 }
 
+// A family's lines for every row, with its per-row append inlined into the
+// loop: a call through the table per row and family was ~10% slower at
+// 10,000 deployments.
+template <void (*Append)(std::string&, std::string_view, const DeploymentRow&)>
+void ForEachRow(std::string& out, std::string_view name, std::span<const DeploymentRow> rows) {
+  for (const DeploymentRow& row : rows) Append(out, name, row);
+}
+
 // One series prefix is about 120 bytes.
 constexpr auto kFamilies = std::to_array<DeploymentFamily>({
     {"dashscope_deployment_capacity",
      "Compute units the deployment is set to use (capacity), from the last background poll.", "gauge",
-     AppendField<&Deployment::capacity>, false, 140},
+     ForEachRow<AppendField<&Deployment::capacity>>, false, 140},
     {"dashscope_deployment_ready_capacity",
      "Compute units ready to serve (ready_capacity), from the last background poll.", "gauge",
-     AppendField<&Deployment::ready_capacity>, false, 140},
+     ForEachRow<AppendField<&Deployment::ready_capacity>>, false, 140},
     {"dashscope_deployment_base_capacity",
      "Minimum compute units the base model needs (base_capacity), from the last background poll.", "gauge",
-     AppendField<&Deployment::base_capacity>, false, 140},
+     ForEachRow<AppendField<&Deployment::base_capacity>>, false, 140},
     {"dashscope_deployment_status",
      "1 for the deployment's current status, 0 for the others, from the last background poll.", "gauge",
-     AppendStatus, false, 7 * 160},
+     ForEachRow<AppendStatus>, false, 7 * 160},
     {"dashscope_deployment_info",
-     "Descriptive labels of the deployment (always 1), from the last background poll.", "gauge", AppendInfo,
-     false, 320},
+     "Descriptive labels of the deployment (always 1), from the last background poll.", "gauge",
+     ForEachRow<AppendInfo>, false, 320},
     {"dashscope_deployment_created_timestamp_seconds",
      "Creation time of the deployment (gmt_create) as Unix time, from the last background poll.", "gauge",
-     AppendField<&Deployment::gmt_create>, false, 140},
+     ForEachRow<AppendField<&Deployment::gmt_create>>, false, 140},
     {"dashscope_deployment_modified_timestamp_seconds",
      "Last modification time of the deployment (gmt_modified) as Unix time, from the last "
      "background poll.",
-     "gauge", AppendField<&Deployment::gmt_modified>, false, 140},
+     "gauge", ForEachRow<AppendField<&Deployment::gmt_modified>>, false, 140},
     {"dashscope_deployment_limit_requests_per_minute",
      "Requests-per-minute limit of the deployment (rpm_limit) when set, from the last background "
      "poll.",
-     "gauge", AppendField<&Deployment::rpm_limit>},
+     "gauge", ForEachRow<AppendField<&Deployment::rpm_limit>>},
     {"dashscope_deployment_limit_tokens_per_minute",
      "Tokens-per-minute limit of the deployment (tpm_limit) when set, from the last background "
      "poll.",
-     "gauge", AppendField<&Deployment::tpm_limit>},
+     "gauge", ForEachRow<AppendField<&Deployment::tpm_limit>>},
     {"dashscope_deployment_unexpected_status_info",
      "The status as the API sent it (raw_status) while it is outside the known set and counted as "
      "UNKNOWN (always 1), from the last background poll.",
-     "gauge", AppendUnexpectedStatus},
+     "gauge", ForEachRow<AppendUnexpectedStatus>},
     {"dashscope_deployment_failure_info",
      "Why the deployment failed (fail_reason) while its status is FAILED (always 1), from the last "
      "background poll.",
-     "gauge", AppendFailure},
+     "gauge", ForEachRow<AppendFailure>},
     {"dashscope_deployment_status_changed_timestamp_seconds",
      "Unix time the deployment entered its current status: when this process saw it change, else "
      "its gmt_modified (not after the poll), else when first seen; from the last background poll.",
-     "gauge", AppendHistory<&StatusSince::changed_unix>, true, 160},
+     "gauge", ForEachRow<AppendHistory<&StatusSince::changed_unix>>, true, 160},
     {"dashscope_deployment_status_changes_total",
      "Status changes of the deployment this process has seen, as of the last background poll.", "counter",
-     AppendHistory<&StatusSince::changes>, true, 150},
+     ForEachRow<AppendHistory<&StatusSince::changes>>, true, 150},
     {"dashscope_deployment_ptu_input_tpm",
      "Provisioned input tokens per minute of a PTU deployment (ptu_capacity.input_tpm), from the "
      "last background poll.",
-     "gauge", AppendField<&Deployment::ptu_input_tpm>},
+     "gauge", ForEachRow<AppendField<&Deployment::ptu_input_tpm>>},
     {"dashscope_deployment_ptu_output_tpm",
      "Provisioned output tokens per minute of a PTU deployment (ptu_capacity.output_tpm), from the "
      "last background poll.",
-     "gauge", AppendField<&Deployment::ptu_output_tpm>},
+     "gauge", ForEachRow<AppendField<&Deployment::ptu_output_tpm>>},
     {"dashscope_deployment_prepaid_expiry_timestamp_seconds",
      "Expiry of the prepaid deployment (pre_paid_gmt_expired) as Unix time, from the last "
      "background poll.",
-     "gauge", AppendField<&Deployment::pre_paid_gmt_expired>},
+     "gauge", ForEachRow<AppendField<&Deployment::pre_paid_gmt_expired>>},
 });
 
 }  // namespace
@@ -178,20 +186,18 @@ DeploymentFamilyText RenderDeploymentFamilies(std::string_view account,
                                               const std::vector<Deployment>& deployments,
                                               std::span<const StatusSince> status_since) {
   const bool with_history = status_since.size() == deployments.size();
-  DeploymentFamilyText text(kFamilies.size());
-  // The families this render writes, each with its text.
-  std::vector<std::pair<const DeploymentFamily*, std::string*>> writing;
-  for (size_t f = 0; f < kFamilies.size(); ++f) {
-    if (kFamilies[f].needs_history && !with_history) continue;
-    text[f].reserve(deployments.size() * kFamilies[f].bytes_per_deployment);
-    writing.emplace_back(&kFamilies[f], &text[f]);
-  }
-  // Deployment by deployment, so that each is read from memory once for all
-  // its families rather than once per family.
+  std::vector<DeploymentRow> rows;
+  rows.reserve(deployments.size());
   for (size_t i = 0; i < deployments.size(); ++i) {
-    const DeploymentRow row{account, deployments[i], NormalizedStatus(deployments[i]),
-                            with_history ? &status_since[i] : nullptr};
-    for (const auto& [family, out] : writing) family->append(*out, family->name, row);
+    rows.push_back({account, deployments[i], NormalizedStatus(deployments[i]),
+                    with_history ? &status_since[i] : nullptr});
+  }
+  DeploymentFamilyText text(kFamilies.size());
+  for (size_t f = 0; f < kFamilies.size(); ++f) {
+    const DeploymentFamily& family = kFamilies[f];
+    if (family.needs_history && !with_history) continue;
+    text[f].reserve(deployments.size() * family.bytes_per_deployment);
+    family.render(text[f], family.name, rows);
   }
   return text;
 }

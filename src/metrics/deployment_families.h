@@ -45,9 +45,9 @@ struct DeploymentFamily {
   std::string_view name;
   std::string_view help;
   std::string_view type;
-  // Appends the family's sample lines (no HELP/TYPE) for one deployment:
-  // none when its field is absent, never a 0 in its place.
-  void (*append)(std::string& out, std::string_view name, const DeploymentRow& row);
+  // Appends the family's sample lines (no HELP/TYPE) for every deployment:
+  // none for one whose field is absent, never a 0 in its place.
+  void (*render)(std::string& out, std::string_view name, std::span<const DeploymentRow> rows);
   // Families of the status history get no lines when none is kept.
   bool needs_history = false;
   // About what one deployment's lines take, reserved up front so that
