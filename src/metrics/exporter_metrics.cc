@@ -196,7 +196,7 @@ struct SelfRegistry {
   TrackedFamily<Gauge> reload_ok;
   TrackedFamily<Gauge> reload_time;
   TrackedFamily<Histogram> request_duration;
-  std::optional<Tracked<Gauge>> reload_ok_series;    // set in the constructor
+  Tracked<Gauge> reload_ok_series;                   // 0 until the first load succeeds
   std::optional<Tracked<Gauge>> reload_time_series;  // created at the first successful load
   std::mutex reload_mu;                              // guards reload_time_series
 
@@ -253,7 +253,8 @@ SelfRegistry::SelfRegistry()
                            "dashscope_exporter_config_last_reload_success_timestamp_seconds",
                            "Unix time of the last successful configuration load.")),
       request_duration(Register(BuildHistogram(), *this, "dashscope_api_request_duration_seconds",
-                                "Latency of each DashScope API request.")) {}
+                                "Latency of each DashScope API request.")),
+      reload_ok_series(reload_ok.Add({})) {}
 
 std::string SelfRegistry::Text() {
   const uint64_t current = generation.Load();
@@ -387,8 +388,7 @@ void AccountMetrics::SetStaleDataDropped(bool dropped) { series_->stale_dropped.
 ExporterMetrics::ExporterMetrics(std::string version, std::string revision)
     : registry_(std::make_unique<SelfRegistry>()) {
   registry_->build_info.Add({{"version", std::move(version)}, {"revision", std::move(revision)}}).Set(1);
-  registry_->reload_ok_series = registry_->reload_ok.Add({});
-  registry_->reload_ok_series->Set(0);
+  registry_->reload_ok_series.Set(0);
 }
 
 ExporterMetrics::~ExporterMetrics() {
@@ -416,7 +416,7 @@ void ExporterMetrics::RetainAccounts(const std::set<std::string>& keep) {
 
 void ExporterMetrics::SetConfigReload(bool ok, double unix_seconds) {
   SelfRegistry& r = *registry_;
-  r.reload_ok_series->Set(ok ? 1 : 0);
+  r.reload_ok_series.Set(ok ? 1 : 0);
   if (!ok) return;
   std::lock_guard lock(r.reload_mu);
   if (!r.reload_time_series) r.reload_time_series = r.reload_time.Add({});

@@ -81,7 +81,7 @@ class HttpMetrics {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(CloseReason::kCount)> closed_{};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(AuthRejection::kCount)> rejections_{};
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t, std::less<>> responses_;  // guarded by mu_
+  std::map<std::pair<std::string, int>, uint64_t> responses_;  // guarded by mu_
 };
 
 }  // namespace dse::metrics
